@@ -1,0 +1,442 @@
+"""Hand-written plain-PyTorch InfoGAN training loop (MNIST architecture).
+
+This is the reference side of the ganzoo speed benchmark: the same
+architecture and algorithm as ganzoo's InfoGAN recipe, written directly
+against ``torch`` with no ganzoo imports, so the two can be timed against each
+other.
+
+Architecture (Chen et al. 2016, InfoGAN, Table 1, MNIST):
+
+* latent (74) = 62 noise ~ U(-1, 1) | 10-way one-hot categorical | 2 codes ~ U(-1, 1)
+* G: FC 1024-BN-ReLU -> FC 7*7*128-BN-ReLU -> reshape [128, 7, 7]
+     -> ConvT(128, 64, 4, 2, 1)-BN-ReLU -> ConvT(64, 1, 4, 2, 1) -> tanh
+* D trunk: Conv(1, 64, 4, 2, 1)-LReLU(0.1) -> Conv(64, 128, 4, 2, 1)-BN-LReLU(0.1)
+     -> flatten -> FC 1024-BN-LReLU(0.1)
+* D head: FC 1 (logit).  Q head: FC 128-BN-LReLU(0.1) -> FC 10 + 2
+  (categorical logits, then the means of the two continuous codes; std fixed to 1).
+
+One training step (same order as ganzoo's trainer):
+
+1. sample noise and codes with a ``torch.Generator`` on the device;
+2. ONE generator forward ``fake = G(z)``;
+3. D phase: ``BCE(D(real), 1) + BCE(D(fake.detach()), 0) + MI(Q(fake.detach()))``,
+   ``zero_grad(set_to_none=True)``, backward, step of the D optimiser (D trunk,
+   D head and Q head -- as in the official InfoGAN the MI term also trains the
+   trunk and the Q head);
+4. G phase: with every D/Q parameter ``requires_grad=False``,
+   ``BCE(D(fake), 1) + MI(Q(fake))``, backward, step of the G optimiser.
+
+The trunk is run once per input batch (real, detached fake, fake) and feeds
+both heads; real and fake batches go through the trunk separately, so batch
+norm sees single-source batches.  Weights use PyTorch's default initialisation.
+
+MI term: ``lambda_cat * CE(cat_logits, c_cat) + lambda_cont * 0.5 *
+mean_over_batch(sum_over_codes((mu - c_cont)**2))`` -- the fixed-std Gaussian
+negative log-likelihood without its constant.
+
+Run as a script for a quick measurement, e.g.::
+
+    python benchmarks/plain_infogan.py --steps 60 --batch-size 64 --data-root /work/shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+NOISE_DIM = 62
+N_CAT = 10
+N_CONT = 2
+LATENT_DIM = NOISE_DIM + N_CAT + N_CONT  # 74
+LAMBDA_CAT = 1.0
+LAMBDA_CONT = 0.1
+LR_D = 2e-4
+LR_G = 1e-3
+BETAS = (0.5, 0.999)
+LRELU = 0.1
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Generator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Sequential(
+            nn.Linear(LATENT_DIM, 1024),
+            nn.BatchNorm1d(1024),
+            nn.ReLU(inplace=True),
+            nn.Linear(1024, 7 * 7 * 128),
+            nn.BatchNorm1d(7 * 7 * 128),
+            nn.ReLU(inplace=True),
+        )
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(128, 64, 4, 2, 1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.fc(z).view(z.shape[0], 128, 7, 7)
+        return self.deconv(h)
+
+
+class DiscriminatorTrunk(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 64, 4, 2, 1),
+            nn.LeakyReLU(LRELU, inplace=True),
+            nn.Conv2d(64, 128, 4, 2, 1),
+            nn.BatchNorm2d(128),
+            nn.LeakyReLU(LRELU, inplace=True),
+        )
+        self.fc = nn.Sequential(
+            nn.Linear(128 * 7 * 7, 1024),
+            nn.BatchNorm1d(1024),
+            nn.LeakyReLU(LRELU, inplace=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x).flatten(1))
+
+
+class QHead(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(1024, 128),
+            nn.BatchNorm1d(128),
+            nn.LeakyReLU(LRELU, inplace=True),
+            nn.Linear(128, N_CAT + N_CONT),
+        )
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.net(h)
+        return out[:, :N_CAT], out[:, N_CAT:]
+
+
+def build_plain_models(device: torch.device | str) -> dict[str, nn.Module]:
+    """Fresh InfoGAN MNIST modules on ``device``, all in train mode.
+
+    Keys: ``"G"`` (generator), ``"D"`` (shared discriminator trunk),
+    ``"d_head"`` (real/fake logit) and ``"q_head"`` (code posterior).
+    """
+    models: dict[str, nn.Module] = {
+        "G": Generator(),
+        "D": DiscriminatorTrunk(),
+        "d_head": nn.Linear(1024, 1),
+        "q_head": QHead(),
+    }
+    for m in models.values():
+        m.to(device).train()
+    return models
+
+
+def discriminator_parameters(models: dict[str, nn.Module]) -> list[nn.Parameter]:
+    """Parameters trained by the D optimiser: trunk, D head and Q head."""
+    return [p for k in ("D", "d_head", "q_head") for p in models[k].parameters()]
+
+
+def build_plain_optimizers(
+    models: dict[str, nn.Module],
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """``(opt_d, opt_g)``: Adam 2e-4 on D+heads, Adam 1e-3 on G, betas (0.5, 0.999)."""
+    opt_d = torch.optim.Adam(discriminator_parameters(models), lr=LR_D, betas=BETAS)
+    opt_g = torch.optim.Adam(models["G"].parameters(), lr=LR_G, betas=BETAS)
+    return opt_d, opt_g
+
+
+# --------------------------------------------------------------------------- step
+
+
+def sample_latent(
+    batch_size: int, generator: torch.Generator, device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(z [B, 74], c_cat [B] int64, c_cont [B, 2])`` sampled on ``device``."""
+    noise = torch.rand(batch_size, NOISE_DIM, generator=generator, device=device).mul_(2).sub_(1)
+    c_cat = torch.randint(0, N_CAT, (batch_size,), generator=generator, device=device)
+    c_cont = torch.rand(batch_size, N_CONT, generator=generator, device=device).mul_(2).sub_(1)
+    z = torch.cat([noise, F.one_hot(c_cat, N_CAT).to(noise.dtype), c_cont], dim=1)
+    return z, c_cat, c_cont
+
+
+def mutual_info_loss(
+    cat_logits: torch.Tensor,
+    cont_mean: torch.Tensor,
+    c_cat: torch.Tensor,
+    c_cont: torch.Tensor,
+) -> torch.Tensor:
+    """InfoGAN MI lower-bound loss (categorical CE + fixed-std Gaussian NLL)."""
+    ce = F.cross_entropy(cat_logits, c_cat)
+    gauss = 0.5 * (cont_mean - c_cont).pow(2).sum(dim=1).mean()
+    return LAMBDA_CAT * ce + LAMBDA_CONT * gauss
+
+
+def plain_train_step(
+    models: dict[str, nn.Module],
+    opt_d: torch.optim.Optimizer,
+    opt_g: torch.optim.Optimizer,
+    real: torch.Tensor,
+    latent_gen: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """One InfoGAN step on the float batch ``real`` ([B, 1, 28, 28] in [-1, 1]).
+
+    Returns detached scalar loss tensors (no host synchronisation):
+    ``d_loss`` (total D-phase loss), ``g_loss`` (total G-phase loss),
+    ``d_gan``, ``g_gan``, ``d_mi`` and ``g_mi``.
+    """
+    G, D, d_head, q_head = models["G"], models["D"], models["d_head"], models["q_head"]
+    b = real.shape[0]
+    z, c_cat, c_cont = sample_latent(b, latent_gen, real.device)
+
+    fake = G(z)  # the only generator forward of the step
+
+    # ---- D phase (trunk + D head + Q head, optimiser opt_d)
+    logit_real = d_head(D(real))
+    h_fake = D(fake.detach())
+    logit_fake = d_head(h_fake)
+    cat_logits, cont_mean = q_head(h_fake)
+    d_gan = F.binary_cross_entropy_with_logits(
+        logit_real, torch.ones_like(logit_real)
+    ) + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+    d_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
+    d_loss = d_gan + d_mi
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+
+    # ---- G phase (optimiser opt_g; D/Q frozen)
+    d_params = discriminator_parameters(models)
+    for p in d_params:
+        p.requires_grad_(False)
+    try:
+        h = D(fake)
+        logit = d_head(h)
+        cat_logits, cont_mean = q_head(h)
+        g_gan = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+        g_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
+        g_loss = g_gan + g_mi
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+    finally:
+        for p in d_params:
+            p.requires_grad_(True)
+
+    return {
+        "d_loss": d_loss.detach(),
+        "g_loss": g_loss.detach(),
+        "d_gan": d_gan.detach(),
+        "g_gan": g_gan.detach(),
+        "d_mi": d_mi.detach(),
+        "g_mi": g_mi.detach(),
+    }
+
+
+# --------------------------------------------------------------------------- data
+
+
+class DeviceBatcher:
+    """Random batches from a uint8 image tensor that already lives on the device.
+
+    A fresh permutation (from its own ``torch.Generator``) is drawn per epoch;
+    the last incomplete batch of an epoch is dropped.  Batches come back as
+    float32 in [-1, 1], converted on the device.
+    """
+
+    def __init__(self, images_u8: torch.Tensor, batch_size: int, seed: int = 0) -> None:
+        if images_u8.dtype != torch.uint8:
+            raise TypeError(f"expected uint8 images, got {images_u8.dtype}")
+        if images_u8.shape[0] < batch_size:
+            raise ValueError(f"need at least {batch_size} images, got {images_u8.shape[0]}")
+        self.images = images_u8
+        self.batch_size = batch_size
+        self.device = images_u8.device
+        self.gen = torch.Generator(device=self.device).manual_seed(seed)
+        self._perm: torch.Tensor | None = None
+        self._pos = 0
+
+    def next(self) -> torch.Tensor:
+        n = self.images.shape[0]
+        if self._perm is None or self._pos + self.batch_size > n:
+            self._perm = torch.randperm(n, generator=self.gen, device=self.device)
+            self._pos = 0
+        idx = self._perm[self._pos : self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return self.images.index_select(0, idx).float().div_(127.5).sub_(1.0)
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_plain(
+    images_u8: torch.Tensor,
+    steps: int,
+    batch_size: int,
+    device: torch.device,
+    warmup: int = 5,
+    seed: int = 0,
+) -> dict:
+    """Train the plain InfoGAN for ``warmup`` untimed + ``steps`` timed steps.
+
+    ``images_u8`` is a uint8 tensor [N, 1, 28, 28]; it is moved to ``device``
+    (a no-op when it is already there, which is the intended use).  Every timed
+    step covers batch fetch + the full training step, with CUDA synchronised
+    before and after.
+
+    Returns a dict with ``images_per_s`` (timed images / total timed seconds),
+    ``images_per_s_median`` (batch / median step time), ``step_times`` (list of
+    seconds), ``final_losses`` (floats from the last step), and the run settings.
+    """
+    device = torch.device(device)
+    if steps < 1:
+        raise ValueError("steps must be >= 1")
+    torch.manual_seed(seed)  # module initialisation
+    images_u8 = images_u8.to(device)
+    models = build_plain_models(device)
+    opt_d, opt_g = build_plain_optimizers(models)
+    batcher = DeviceBatcher(images_u8, batch_size, seed=seed)
+    latent_gen = torch.Generator(device=device).manual_seed(seed + 1)
+
+    losses: dict[str, torch.Tensor] = {}
+    for _ in range(warmup):
+        losses = plain_train_step(models, opt_d, opt_g, batcher.next(), latent_gen)
+    _sync(device)
+
+    step_times: list[float] = []
+    for _ in range(steps):
+        _sync(device)
+        t0 = time.perf_counter()
+        losses = plain_train_step(models, opt_d, opt_g, batcher.next(), latent_gen)
+        _sync(device)
+        step_times.append(time.perf_counter() - t0)
+
+    total = sum(step_times)
+    median = float(np.median(step_times))
+    return {
+        "images_per_s": steps * batch_size / total,
+        "images_per_s_median": batch_size / median,
+        "step_times": step_times,
+        "final_losses": {k: float(v) for k, v in losses.items()},
+        "steps": steps,
+        "warmup": warmup,
+        "batch_size": batch_size,
+        "device": str(device),
+        "seed": seed,
+    }
+
+
+# --------------------------------------------------------------------------- MNIST
+
+
+def _read_idx_images(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    magic, n, rows, cols = (int.from_bytes(raw[i : i + 4], "big") for i in range(0, 16, 4))
+    if magic != 2051:
+        raise ValueError(f"{path}: not an idx3 image file (magic {magic})")
+    data = np.frombuffer(raw, dtype=np.uint8, count=n * rows * cols, offset=16)
+    return data.reshape(n, 1, rows, cols)
+
+
+def load_mnist_train_u8(data_root: str | os.PathLike) -> torch.Tensor | None:
+    """MNIST training images as uint8 [60000, 1, 28, 28] from ``DATA_ROOT/MNIST/raw``.
+
+    Reads the torchvision raw idx file (plain or ``.gz``) with numpy; returns
+    ``None`` when it is not there.
+    """
+    raw = Path(data_root) / "MNIST" / "raw"
+    for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"):
+        if (raw / name).is_file():
+            return torch.from_numpy(_read_idx_images(raw / name).copy())
+    return None
+
+
+def _random_images(n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--data-root", default="data", help="folder holding MNIST/raw")
+    parser.add_argument("--random-images", type=int, default=10_000,
+                        help="number of random images when MNIST is missing")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--no-flops", action="store_true",
+                        help="skip FLOP counting and the matmul-peak measurement")
+    args = parser.parse_args(argv)
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+
+    images = load_mnist_train_u8(args.data_root)
+    source = f"MNIST train ({args.data_root}/MNIST/raw)"
+    if images is None:
+        images = _random_images(args.random_images, args.seed)
+        source = f"random uint8 ({args.random_images} images; no MNIST under {args.data_root})"
+    images = images.to(device)
+
+    res = run_plain(images, args.steps, args.batch_size, device, args.warmup, args.seed)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import hardware  # noqa: E402  (sibling helper module, not ganzoo)
+
+    st = hardware.summarize(res["step_times"])
+    print(f"device        : {hardware.device_description(device)}")
+    print(f"data          : {source}, {tuple(images.shape)}")
+    print(f"steps         : {args.steps} timed (+{args.warmup} warm-up), batch {args.batch_size}")
+    print(f"images/s      : {res['images_per_s']:.1f} (mean)  {res['images_per_s_median']:.1f} (median step)")
+    print(f"step time ms  : median {st['median'] * 1e3:.2f}  p10 {st['p10'] * 1e3:.2f}  "
+          f"p90 {st['p90'] * 1e3:.2f}  iqr {st['iqr'] * 1e3:.2f}  mean {st['mean'] * 1e3:.2f}")
+    print("final losses  : " + "  ".join(f"{k}={v:.4f}" for k, v in res["final_losses"].items()))
+
+    if not args.no_flops:
+        models = build_plain_models(device)
+        opt_d, opt_g = build_plain_optimizers(models)
+        batcher = DeviceBatcher(images, args.batch_size, seed=args.seed)
+        gen = torch.Generator(device=device).manual_seed(args.seed + 1)
+        real = batcher.next()
+        flops = hardware.count_step_flops(
+            lambda: plain_train_step(models, opt_d, opt_g, real, gen)
+        )
+        peak = hardware.measure_matmul_peak(device)
+        achieved = flops / st["median"]
+        res.update(flops_per_step=flops, matmul_peak=peak, achieved_flops=achieved,
+                   fraction_of_peak=achieved / peak)
+        print(f"FLOPs/step    : {flops:,} ({flops / 1e9:.3f} GFLOP, matmul+conv fwd+bwd)")
+        print(f"matmul peak   : {peak / 1e9:.1f} GFLOP/s (fp32 dense)")
+        print(f"achieved      : {achieved / 1e9:.2f} GFLOP/s at the median step "
+              f"= {100 * achieved / peak:.1f}% of peak")
+    return res
+
+
+if __name__ == "__main__":
+    main()

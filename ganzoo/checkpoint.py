@@ -1,0 +1,151 @@
+"""Checkpoints: atomic writes, validation, and every random-number state.
+
+A checkpoint is a ``torch.save`` of plain data (state dicts, tensors, numbers, strings): no
+pickled modules or classes, so it loads with ``torch.load(weights_only=True)`` and never runs
+code. It is written to a temporary file in the same folder, flushed, fsynced and renamed, so
+a crash leaves either the old file or the complete new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganzoo.errors import UserError
+
+FORMAT = "ganzoo-checkpoint/1"
+_NAME = re.compile(r"^step_(\d{8})\.pt$")
+
+
+class CheckpointError(UserError):
+    pass
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    _atomic_write(path, lambda f: f.write(data))
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / "checkpoints" / f"step_{step:08d}.pt"
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    payload = {"format": FORMAT, **payload}
+    _atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
+    """Load and check one checkpoint; a damaged file raises ``CheckpointError``."""
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as exc:  # truncated zip, bad pickle, foreign object, ...
+        raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a ganzoo checkpoint (format {FORMAT} expected)")
+    for key in ("step", "recipe", "models"):
+        if key not in payload:
+            raise CheckpointError(f"{path}: incomplete checkpoint (no '{key}')")
+    return payload
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoints of a run, oldest first."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
+
+
+def newest_valid_checkpoint(
+    run_dir: Path, map_location: Any = "cpu"
+) -> tuple[Path, dict[str, Any], list[str]]:
+    """The newest checkpoint that loads, and a warning for each damaged newer one."""
+    warnings: list[str] = []
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return path, load_checkpoint(path, map_location), warnings
+        except CheckpointError as exc:
+            warnings.append(f"skipping {exc}")
+    detail = ("; " + "; ".join(warnings)) if warnings else ""
+    raise CheckpointError(f"{run_dir}: no valid checkpoint to resume from{detail}")
+
+
+def prune_checkpoints(run_dir: Path, keep: int) -> None:
+    for path in list_checkpoints(run_dir)[:-keep]:
+        path.unlink(missing_ok=True)
+
+
+def capture_rng_state(latent_generator: torch.Generator | None = None) -> dict[str, Any]:
+    """Every random stream, as tensors and plain values (``weights_only``-safe)."""
+    np_state = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),  # (version, tuple of ints, float or None)
+        "numpy": {
+            "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    if latent_generator is not None:
+        state["latent"] = latent_generator.get_state()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any], latent_generator: torch.Generator | None = None) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_state = state["numpy"]
+    np.random.set_state(
+        (
+            "MT19937",
+            np_state["keys"].numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["cached_gaussian"],
+        )
+    )
+    torch.set_rng_state(state["torch"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+    if latent_generator is not None and "latent" in state:
+        latent_generator.set_state(state["latent"].cpu())

@@ -1,0 +1,296 @@
+"""The ``ganzoo`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ganzoo.errors import TrainingError, UserError
+
+KIND_ALIASES = {
+    "backbone": "backbone",
+    "backbones": "backbone",
+    "latent_code": "latent_code",
+    "latent_codes": "latent_code",
+    "latent-code": "latent_code",
+    "latent-codes": "latent_code",
+    "code": "latent_code",
+    "codes": "latent_code",
+    "loss": "loss",
+    "losses": "loss",
+    "optimizer": "optimizer",
+    "optimizers": "optimizer",
+    "schedule": "schedule",
+    "schedules": "schedule",
+    "dataset": "dataset",
+    "datasets": "dataset",
+    "metric": "metric",
+    "metrics": "metric",
+}
+
+
+class GanzooGroup(click.Group):
+    """Turns user errors into one clear message and exit status 2 (training failures: 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(exc.exit_code)
+        except TrainingError as exc:
+            click.secho(f"training failed: {exc}", err=True, fg="red")
+            ctx.exit(exc.exit_code)
+
+
+def plugin_options(func: Any) -> Any:
+    func = click.option(
+        "--strict-plugins",
+        is_flag=True,
+        help="Fail if any plugin fails to load or two plugins provide the same name.",
+    )(func)
+    func = click.option(
+        "-p",
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MODULE|FILE.py|no:NAME",
+        help="Load a plugin module or .py file; 'no:NAME' blocks an installed plugin. Repeatable.",
+    )(func)
+    return func
+
+
+def set_option(func: Any) -> Any:
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="Override a recipe key; VALUE is TOML (a bare word is a string). Repeatable.",
+    )(func)
+
+
+@click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="torch-ganzoo", prog_name="ganzoo")
+def main() -> None:
+    """ganzoo: a plugin-based GAN zoo for PyTorch.
+
+    \b
+    Train:     ganzoo run recipes/infogan_dcgan.toml
+    Inspect:   ganzoo check RECIPE | ganzoo show RECIPE
+    Discover:  ganzoo components | ganzoo describe KIND NAME | ganzoo plugins
+    """
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        click.secho(f"note: {note}", err=True, fg="yellow")
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
+@set_option
+@plugin_options
+def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool) -> None:
+    """Validate RECIPE (with overrides) without running it; exit 2 listing every problem."""
+    from ganzoo.session import open_recipe
+
+    session = open_recipe(recipe, overrides, plugins, strict=strict_plugins)
+    _print_notes(session.notes)
+    codes = ", ".join(session.recipe.regularized_codes) or "none"
+    click.echo(f"{recipe}: ok ({session.recipe.name}; regularised codes: {codes})")
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
+@set_option
+@plugin_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
+def show(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool, as_json: bool) -> None:
+    """Print the fully resolved RECIPE: every default filled in."""
+    from ganzoo.session import open_recipe
+
+    session = open_recipe(recipe, overrides, plugins, strict=strict_plugins)
+    _print_notes(session.notes)
+    if as_json:
+        click.echo(json.dumps(session.recipe.to_dict(), indent=2))
+    else:
+        click.echo(session.recipe.to_toml(), nl=False)
+
+
+@main.command()
+@click.argument("kind", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@plugin_options
+def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict_plugins: bool) -> None:
+    """List components (optionally of one KIND): name, kind, provider, summary."""
+    from ganzoo.session import open_plugins
+
+    registry = open_plugins(plugins, strict=strict_plugins).registry()
+    kinds = [_kind(kind)] if kind else list(registry.components)
+    rows = [
+        {
+            "kind": spec.kind,
+            "name": spec.name,
+            "provider": spec.provider.plugin if spec.provider else "",
+            "distribution": (spec.provider.distribution or "") if spec.provider else "",
+            "version": (spec.provider.version or "") if spec.provider else "",
+            "summary": spec.summary,
+        }
+        for k in kinds
+        for spec in sorted(registry.components[k].values(), key=lambda s: s.name)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("kind", "name", "provider", "summary", box=None, pad_edge=False)
+    for row in rows:
+        provider = row["provider"] + (f" ({row['distribution']})" if row["distribution"] else "")
+        table.add_row(row["kind"], row["name"], escape(provider), escape(row["summary"]))
+    Console(soft_wrap=False).print(table)
+    for conflict in registry.conflicts:
+        click.secho(f"conflict: {conflict.message()}", err=True, fg="yellow")
+    if registry.failed:
+        click.secho(
+            f"{len(registry.failed)} plugin(s) failed to load; see 'ganzoo plugins'", err=True, fg="yellow"
+        )
+
+
+def _kind(kind: str) -> str:
+    from ganzoo.errors import accepted, did_you_mean
+
+    key = kind.strip().lower()
+    if key not in KIND_ALIASES:
+        raise UserError(
+            f"unknown component kind '{kind}'{did_you_mean(key, KIND_ALIASES)}; accepted: "
+            f"{accepted(set(KIND_ALIASES.values()))}"
+        )
+    return KIND_ALIASES[key]
+
+
+@main.command()
+@click.argument("kind")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@plugin_options
+def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], strict_plugins: bool) -> None:
+    """Show a component's parameters: types, defaults, bounds and help."""
+    from ganzoo.schema import describe_parameters
+
+    from ganzoo.session import open_plugins
+
+    registry = open_plugins(plugins, strict=strict_plugins).registry()
+    spec = registry.get(_kind(kind), name)
+    params = describe_parameters(spec.config)
+    info = {
+        "kind": spec.kind,
+        "name": spec.name,
+        "summary": spec.summary,
+        "provider": str(spec.provider),
+        "parameters": params,
+    }
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    console.print(f"[bold]{spec.kind} {spec.name}[/bold] — {escape(spec.summary)}")
+    console.print(f"provided by {escape(str(spec.provider))}")
+    if not params:
+        console.print("no parameters")
+        return
+    table = Table("parameter", "type", "default", "bounds", "help", box=None, pad_edge=False)
+    for p in params:
+        bounds = ", ".join(f"{k} {v:g}" for k, v in p["bounds"].items())
+        table.add_row(p["name"], escape(p["type"]), escape(json.dumps(p["default"])), bounds, escape(p["help"]))
+    console.print(table)
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@plugin_options
+def plugins_command(as_json: bool, plugins: tuple[str, ...], strict_plugins: bool) -> None:
+    """List every plugin with version, source and status (failures with their reason)."""
+    from ganzoo.session import open_plugins
+
+    plugin_set = open_plugins(plugins, strict=strict_plugins)
+    rows = [r.as_dict() for r in plugin_set.records]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("plugin", "source", "distribution", "status", "components / error", box=None, pad_edge=False)
+    for r in rows:
+        detail = r["error"] if r["status"] == "failed" else ", ".join(r["components"])
+        dist = f"{r['distribution'] or ''} {r['version'] or ''}".strip()
+        style = {"failed": "red", "blocked": "yellow"}.get(r["status"], "")
+        status = f"[{style}]{r['status']}[/]" if style else r["status"]
+        table.add_row(escape(r["name"]), r["source"], escape(dist), status, escape(detail or ""))
+    Console(soft_wrap=False).print(table)
+
+
+@main.command()
+@click.argument("recipe", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@set_option
+@plugin_options
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default: runs/NAME-TIMESTAMP).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), help="Continue the run in this directory from its newest valid checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
+@click.option("--dry-run", is_flag=True, help="Check the recipe, load the data and build the model, then stop.")
+def run(
+    recipe: Path | None,
+    overrides: tuple[str, ...],
+    plugins: tuple[str, ...],
+    strict_plugins: bool,
+    out: Path | None,
+    device: str,
+    resume: Path | None,
+    overwrite: bool,
+    dry_run: bool,
+) -> None:
+    """Train RECIPE, or continue a run with --resume RUN_DIR.
+
+    Writes the resolved recipe, TensorBoard events, sample grids and checkpoints into the
+    run directory; watch it with 'tensorboard --logdir runs'.
+    """
+    from ganzoo.engine import start_run
+
+    if recipe is None and resume is None:
+        raise click.UsageError("give a RECIPE to train, or --resume RUN_DIR")
+    if recipe is not None and resume is not None:
+        raise click.UsageError("give either a RECIPE or --resume RUN_DIR, not both")
+    start_run(
+        recipe=recipe,
+        overrides=overrides,
+        plugin_options=plugins,
+        strict_plugins=strict_plugins,
+        out=out,
+        device_name=device,
+        resume=resume,
+        overwrite=overwrite,
+        dry_run=dry_run,
+    )
+
+
+def entry() -> None:  # pragma: no cover - console script
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,226 @@
+"""``ganzoo run``: from a recipe (or a run to resume) to a finished run directory."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import torch
+
+from ganzoo import checkpoint as ckpt
+from ganzoo.errors import UserError
+from ganzoo.recipe import read_toml, write_recipe
+from ganzoo.runtime import distributed_from_env, process_group, resolve_device
+from ganzoo.session import Session, check_resume_overrides, open_raw_recipe, open_recipe
+
+
+def default_run_dir(name: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
+    return Path("runs") / f"{safe}-{stamp}"
+
+
+def _missing_component_message(payload: dict[str, Any], session_error: UserError) -> str:
+    """Name the plugin (distribution, version) behind components a checkpoint needs."""
+    lines = [str(session_error)]
+    for path, info in payload.get("components", {}).items():
+        if info.get("distribution") and info["distribution"] != "torch-ganzoo":
+            lines.append(
+                f"  {path} = {info['kind']} '{info['name']}' came from plugin {info['plugin']} "
+                f"({info['distribution']} {info['version']})"
+            )
+    return "\n".join(lines)
+
+
+def start_run(
+    *,
+    recipe: Path | None,
+    overrides: Sequence[str],
+    plugin_options: Sequence[str],
+    strict_plugins: bool,
+    out: Path | None,
+    device_name: str,
+    resume: Path | None,
+    overwrite: bool,
+    dry_run: bool,
+) -> None:
+    from ganzoo.training import Interrupted, Trainer, prepare_run_dir
+
+    dist_info = distributed_from_env()
+    device = resolve_device(device_name)
+    if dist_info.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist_info.local_rank)
+        torch.cuda.set_device(device)
+    payload = None
+    if resume is not None:
+        run_dir = Path(resume)
+        if not run_dir.is_dir():
+            raise UserError(f"--resume {run_dir}: no such run directory")
+        path, payload, warnings = ckpt.newest_valid_checkpoint(run_dir)
+        for warning in warnings:
+            click.secho(f"warning: {warning}", err=True, fg="yellow")
+        saved = payload["recipe"]
+        try:
+            session = open_raw_recipe(saved, str(run_dir / "recipe.toml"), overrides, plugin_options, strict=strict_plugins)
+        except UserError as exc:
+            raise UserError(_missing_component_message(payload, exc)) from None
+        check_resume_overrides(saved, session.recipe.to_dict(), str(run_dir / "recipe.toml"))
+        if dist_info.is_main:
+            click.echo(f"resuming {run_dir} from {path.name} (step {payload['step']})", err=True)
+    else:
+        assert recipe is not None
+        session = open_recipe(recipe, overrides, plugin_options, strict=strict_plugins)
+        run_dir = out if out is not None else default_run_dir(session.recipe.name)
+    for note in session.notes:
+        click.secho(f"note: {note}", err=True, fg="yellow")
+
+    if dry_run:
+        from ganzoo.data import load_dataset
+        from ganzoo.model import build_system
+
+        data = load_dataset(session.recipe, session.registry, "train")
+        system = build_system(session.recipe, session.registry, data.shape)
+        g = sum(p.numel() for p in system.generator.parameters())
+        d = sum(p.numel() for p in system.discriminator.parameters())
+        click.echo(
+            f"dry run ok: {len(data)} images {data.shape}, generator {g:,} parameters, "
+            f"discriminator+Q {d:,} parameters, latent width {system.latent.width}"
+        )
+        return
+
+    with process_group(dist_info, device):
+        if resume is None and dist_info.is_main:
+            prepare_run_dir(run_dir, overwrite=overwrite)
+            write_recipe(session.recipe, run_dir / "recipe.toml")
+        if dist_info.enabled:
+            import torch.distributed as dist
+
+            dist.barrier()
+        trainer = Trainer(
+            session.recipe,
+            session.registry,
+            run_dir,
+            device,
+            hooks=session.plugins.hook,
+            dist_info=dist_info,
+        )
+        if payload is not None:
+            trainer.load_state_dict(payload)
+        if dist_info.is_main:
+            click.echo(
+                f"run {run_dir} | {session.recipe.name} | device {device} | "
+                f"{trainer.settings.steps} steps of batch {session.recipe.data.settings.batch_size}",
+                err=True,
+            )
+        progress = ProgressReporter(trainer, enabled=dist_info.is_main)
+        try:
+            with progress:
+                trainer.fit(on_step=progress.update)
+        except Interrupted as exc:
+            progress.stop()
+            where = f" at {exc.path}" if exc.path else ""
+            click.secho(
+                f"stopped by {exc}; checkpoint saved{where} (step {trainer.step}).\n"
+                f"resume with: ganzoo run --resume {run_dir}",
+                err=True,
+                fg="yellow",
+            )
+            sys.exit(128 + int(exc.signum))
+        if dist_info.is_main:
+            click.echo(f"done: {run_dir} (step {trainer.step}); view with: tensorboard --logdir {run_dir}", err=True)
+
+
+class ProgressReporter:
+    """A rich progress bar (images/s and ETA) on a terminal, else one line per log step."""
+
+    def __init__(self, trainer: Any, enabled: bool = True):
+        self.trainer = trainer
+        self.enabled = enabled
+        self.total = trainer.settings.steps
+        self.batch = trainer.recipe.data.settings.batch_size * trainer.settings.discriminator_steps
+        self.start_step = trainer.step
+        self.start_time = time.perf_counter()
+        self.interactive = enabled and sys.stderr.isatty()
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> ProgressReporter:
+        self.start_time = time.perf_counter()
+        if self.interactive:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[speed]} img/s"),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "train", total=self.total, completed=self.trainer.step, speed="-", info=""
+            )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _speed(self, step: int) -> float:
+        elapsed = time.perf_counter() - self.start_time
+        return (step - self.start_step) * self.batch / elapsed if elapsed > 0 else 0.0
+
+    def update(self, step: int, logged: dict[str, float] | None) -> None:
+        if not self.enabled:
+            return
+        info = ""
+        if logged:
+            parts = [
+                f"D {logged.get('loss/discriminator/total', float('nan')):.3f}",
+                f"G {logged.get('loss/generator/total', float('nan')):.3f}",
+            ]
+            parts += [
+                f"MI[{k.split('/', 1)[1]}] {v:.2f}" for k, v in logged.items() if k.startswith("mi_lower_bound/")
+            ]
+            info = " ".join(parts)
+        if self._progress is not None:
+            fields: dict[str, Any] = {"speed": f"{self._speed(step):.0f}"}
+            if info:
+                fields["info"] = info
+            self._progress.update(self._task, completed=step, **fields)
+        elif logged is not None:
+            speed = self._speed(step)
+            remaining = (self.total - step) * self.batch / speed if speed else float("nan")
+            click.echo(
+                f"step {step}/{self.total} | {speed:.0f} img/s | ETA {_duration(remaining)} | {info}",
+                err=True,
+            )
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # NaN
+        return "?"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"

@@ -1,0 +1,61 @@
+"""Sample and traversal grids from a generator (used by the trainer and ``ganzoo sample``)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torchvision.utils import make_grid
+
+from ganzoo.latent import LatentEntry, LatentSpace
+
+
+def to_display(images: Tensor) -> Tensor:
+    """[-1, 1] -> [0, 1] for saving and TensorBoard."""
+    return images.float().add(1).div(2).clamp(0, 1)
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, z: Tensor, batch: int = 256) -> Tensor:
+    """Images for ``z [N, D]`` in eval mode (batch-norm running statistics), in chunks."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        return torch.cat([generator(chunk).float() for chunk in z.split(batch)])
+    finally:
+        generator.train(was_training)
+
+
+def traversal_latents(
+    latent: LatentSpace, entry: LatentEntry, base: Tensor, sweep: Tensor
+) -> Tensor:
+    """``base [R, D]`` draws with ``entry``'s columns replaced by each row of
+    ``sweep [S, width]`` -> ``[R * S, D]``, row-major (one grid row per draw)."""
+    rows, steps = base.shape[0], sweep.shape[0]
+    z = base.unsqueeze(1).repeat(1, steps, 1)  # [R, S, D]
+    z[:, :, entry.columns] = sweep.to(base.device, base.dtype).unsqueeze(0)
+    return z.reshape(rows * steps, -1)
+
+
+def traversal_grids(
+    generator: nn.Module,
+    latent: LatentSpace,
+    base: Tensor,
+    steps: int,
+    span: tuple[float, float],
+    codes: list[LatentEntry] | None = None,
+) -> dict[str, Tensor]:
+    """One grid per regularised code (per dimension for continuous codes): each row keeps one
+    noise draw, each column sets the code to the next swept value. Returns [3, H, W] in [0, 1]."""
+    grids = {}
+    for entry in codes if codes is not None else latent.regularized:
+        for label, sweep in entry.code.traversals(steps, span):
+            z = traversal_latents(latent, entry, base, sweep)
+            images = to_display(generate(generator, z))
+            tag = f"{entry.name}_{label}" if label else entry.name
+            grids[tag] = make_grid(images, nrow=sweep.shape[0], padding=2, pad_value=0.5)
+    return grids
+
+
+def sample_grid(generator: nn.Module, z: Tensor) -> Tensor:
+    images = to_display(generate(generator, z))
+    return make_grid(images, nrow=int(max(1, round(len(images) ** 0.5))), padding=2, pad_value=0.5)

@@ -1,0 +1,107 @@
+"""The GAN objective: loss terms per phase. It never calls ``backward()``; the trainer does.
+
+InfoGAN: V(D, G) − λ·L_I(G, Q), where L_I = E[log Q(c | G(z, c))] + H(c). Here the MI term
+is the λ-weighted negative log-likelihood of each regularised code under Q's posterior. Which
+optimiser learns from it is a recipe choice (``model.q_head.optimizer``):
+
+- ``"discriminator"`` (the official code): the term is added to D's loss on the (detached)
+  generated images, so Q's head — and, with ``trains_trunk``, D's shared trunk — learn it with
+  D's optimiser; and to G's loss, so G learns to make codes recoverable.
+- ``"generator"``: Q's head sits in G's optimiser and learns from G's MI term only; the
+  shared trunk does not learn from the MI term.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import torch
+from torch import Tensor
+
+from ganzoo.latent import LatentSpace
+from ganzoo.model import Discriminator
+
+
+class AdversarialLoss(abc.ABC):
+    """An adversarial loss on D's logits. Both methods return scalar means."""
+
+    @abc.abstractmethod
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """``[B]``, ``[B]`` -> scalar loss D minimises."""
+
+    @abc.abstractmethod
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        """``[B]`` -> scalar loss G minimises."""
+
+
+def gradient_penalty(discriminator: Discriminator, real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP: (‖∇D(x̂)‖₂ − 1)² at x̂ between real and fake, one weight per *sample*."""
+    batch = real.shape[0]
+    alpha = torch.rand(batch, 1, 1, 1, device=real.device, dtype=real.dtype)  # [B, 1, 1, 1]
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    logits, _ = discriminator(mixed)  # [B]
+    (grad,) = torch.autograd.grad(logits.sum(), mixed, create_graph=True)  # [B, C, H, W]
+    return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+class InfoGANObjective:
+    """Named, weighted loss terms for the discriminator and generator phases."""
+
+    def __init__(
+        self,
+        loss: AdversarialLoss,
+        latent: LatentSpace,
+        *,
+        gradient_penalty: float = 0.0,
+        q_optimizer: str = "discriminator",
+        trains_trunk: bool = True,
+    ):
+        self.loss = loss
+        self.latent = latent
+        self.gp_weight = gradient_penalty
+        self.q_optimizer = q_optimizer
+        self.trains_trunk = trains_trunk
+        self.has_codes = bool(latent.regularized)
+
+    def _mutual_information(
+        self, z: Tensor, posterior: Tensor
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        nll = self.latent.negative_log_likelihoods(z, posterior)
+        weights = {e.name: e.weight for e in self.latent.regularized}
+        terms = {f"mutual_information/{n}": weights[n] * v for n, v in nll.items()}
+        stats = {f"mi_lower_bound/{n}": v for n, v in self.latent.mutual_information_bounds(nll).items()}
+        return terms, stats
+
+    def discriminator_terms(
+        self, discriminator: Discriminator, real: Tensor, fake: Tensor, z: Tensor
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """D's terms on a real batch and *detached* generated images made from ``z``."""
+        fake = fake.detach()
+        mi_here = self.has_codes and self.q_optimizer == "discriminator"
+        real_logits, _ = discriminator(real)
+        fake_logits, posterior = discriminator(
+            fake, with_q=mi_here, detach_q=not self.trains_trunk
+        )
+        terms = {"adversarial": self.loss.discriminator_loss(real_logits, fake_logits)}
+        stats = {
+            "d_output/real": real_logits.detach().mean(),
+            "d_output/fake": fake_logits.detach().mean(),
+        }
+        if self.gp_weight > 0:
+            terms["gradient_penalty"] = self.gp_weight * gradient_penalty(discriminator, real, fake)
+        if mi_here:
+            mi_terms, _ = self._mutual_information(z, posterior)
+            terms.update(mi_terms)
+        return terms, stats
+
+    def generator_terms(
+        self, discriminator: Discriminator, fake: Tensor, z: Tensor
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """G's terms on the step's generated images (the same forward D's phase used)."""
+        fake_logits, posterior = discriminator(fake, with_q=self.has_codes)
+        terms = {"adversarial": self.loss.generator_loss(fake_logits)}
+        stats: dict[str, Tensor] = {}
+        if self.has_codes:
+            mi_terms, stats = self._mutual_information(z, posterior)
+            terms.update(mi_terms)
+        return terms, stats

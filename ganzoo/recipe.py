@@ -1,0 +1,405 @@
+"""TOML recipes: loading, ``--set`` overrides, strict validation and the resolved form.
+
+A recipe names components by ``type`` in fixed places (the component tables below) and
+gives their parameters beside it. Validation is strict: unknown keys, unknown component
+names, wrong types and out-of-range values are all reported together, each with its
+dotted path and a suggestion. The resolved recipe (every default filled in) is what a run
+writes next to its checkpoints, so a run can always be reproduced and resumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import tomli_w
+
+from ganzoo.errors import Problem, RecipeError, UserError, accepted, did_you_mean
+from ganzoo.schema import is_missing, join, structure, to_plain, unknown_key
+from ganzoo.specs import NoConfig, param
+
+
+@attrs.frozen
+class DataSettings:
+    """Keys every dataset table accepts, beside its own parameters."""
+
+    root: str = param("", "data folder; empty: $GANZOO_DATA_ROOT, else ./data")
+    batch_size: int = param(64, "images per training batch", ge=1, le=65536)
+    download: bool = param(True, "download missing files when a network is reachable")
+
+
+@attrs.frozen
+class LatentSettings:
+    """Keys every latent-code table accepts: whether InfoGAN's Q must recover it, and λ."""
+
+    regularized: bool = param(False, "recover this code with Q (an InfoGAN code)")
+    weight: float = param(1.0, "λ: weight of this code's mutual-information term", ge=0)
+
+
+@attrs.frozen
+class LossSettings:
+    """Keys every loss table accepts."""
+
+    gradient_penalty: float = param(
+        0.0, "weight of the gradient penalty (WGAN-GP); 0 turns it off", ge=0
+    )
+
+
+@attrs.frozen
+class QHeadSettings:
+    """InfoGAN's Q head, which shares the discriminator trunk."""
+
+    hidden: int = param(128, "width of Q's hidden layer (FC-BN-lReLU-FC)", ge=1)
+    optimizer: Literal["discriminator", "generator"] = param(
+        "discriminator",
+        "who trains Q: 'discriminator' (the official code: the MI term also enters D's "
+        "loss on generated images) or 'generator' (Q's head steps with G's optimiser)",
+    )
+    trains_trunk: bool = param(
+        True, "with optimizer='discriminator', let the MI term train D's shared trunk too"
+    )
+
+
+@attrs.frozen
+class TrainSettings:
+    steps: int = param(5000, "generator updates to train for", ge=1)
+    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1)
+    log_every: int = param(50, "steps between scalar logs", ge=1)
+    sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0)
+    checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0)
+    keep_checkpoints: int = param(3, "newest checkpoints to keep", ge=1)
+    eval_every: int = param(0, "steps between cheap in-training evaluations; 0: off", ge=0)
+    eval_samples: int = param(2000, "generated samples for the in-training evaluation", ge=64)
+    sample_count: int = param(64, "images in the fixed-noise sample grid", ge=1, le=1024)
+    traversal_rows: int = param(8, "rows (noise draws) in each traversal grid", ge=1, le=64)
+    traversal_steps: int = param(10, "columns of a continuous-code traversal", ge=2, le=64)
+    traversal_range: tuple[float, float] = param(
+        (-2.0, 2.0), "values a continuous code sweeps in its traversal grid"
+    )
+    precision: Literal["fp32", "bf16", "fp16"] = param(
+        "fp32", "compute precision: bf16 autocast where supported, fp16 with a grad scaler"
+    )
+    channels_last: bool = param(False, "use the channels-last memory format for convolutions")
+    compile: bool = param(False, "torch.compile the generator and discriminator")
+    on_nonfinite: Literal["stop", "rollback"] = param(
+        "stop", "on a NaN/inf loss: stop, or roll back to the last checkpoint with lower lr"
+    )
+    rollback_lr_factor: float = param(0.5, "learning-rate factor after a rollback", gt=0, le=1)
+    sync_batchnorm: bool = param(False, "multi-process runs: synchronise batch-norm statistics")
+
+
+@attrs.frozen
+class Component:
+    """A component table: its ``type``, the keys shared by its kind, and its own config."""
+
+    type: str
+    settings: Any
+    config: Any
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"type": self.type, **to_plain(self.settings), **to_plain(self.config)}
+
+
+@attrs.frozen
+class Recipe:
+    name: str
+    seed: int
+    plugins: tuple[str, ...]
+    data: Component
+    backbone: Component
+    latent: dict[str, Component]
+    q_head: QHeadSettings
+    loss: Component
+    train: TrainSettings
+    optimizers: dict[str, Component]
+    lr_schedule: Component
+
+    @property
+    def regularized_codes(self) -> list[str]:
+        return [name for name, c in self.latent.items() if c.settings.regularized]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved recipe as TOML-ready data; ``resolve(to_dict())`` gives it back."""
+        train = to_plain(self.train)
+        train["optimizer"] = {role: c.to_plain() for role, c in self.optimizers.items()}
+        train["lr_schedule"] = self.lr_schedule.to_plain()
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "plugins": list(self.plugins),
+            "data": self.data.to_plain(),
+            "model": {
+                "backbone": self.backbone.to_plain(),
+                "latent": {name: c.to_plain() for name, c in self.latent.items()},
+                "q_head": to_plain(self.q_head),
+            },
+            "loss": self.loss.to_plain(),
+            "train": train,
+        }
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def components(self) -> list[tuple[str, str, str]]:
+        """(dotted path, kind, name) of every component the recipe uses."""
+        out = [("data", "dataset", self.data.type), ("model.backbone", "backbone", self.backbone.type)]
+        out += [(f"model.latent.{n}", "latent_code", c.type) for n, c in self.latent.items()]
+        out += [("loss", "loss", self.loss.type)]
+        out += [(f"train.optimizer.{r}", "optimizer", c.type) for r, c in self.optimizers.items()]
+        out += [("train.lr_schedule", "schedule", self.lr_schedule.type)]
+        return out
+
+
+# Where component tables live: path pattern -> (kind, settings class, default type).
+_TABLES: list[tuple[str, str, type, str | None]] = [
+    ("data", "dataset", DataSettings, None),
+    ("model.backbone", "backbone", NoConfig, "dcgan"),
+    ("model.latent.*", "latent_code", LatentSettings, None),
+    ("loss", "loss", LossSettings, "nonsaturating"),
+    ("train.optimizer.generator", "optimizer", NoConfig, "adam"),
+    ("train.optimizer.discriminator", "optimizer", NoConfig, "adam"),
+    ("train.lr_schedule", "schedule", NoConfig, "constant"),
+]
+_TOP_KEYS = ["name", "seed", "plugins", "data", "model", "loss", "train"]
+_MODEL_KEYS = ["backbone", "latent", "q_head"]
+_CODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def table_at(path: str) -> tuple[str, type, str | None] | None:
+    """The component kind, settings class and default type of the table at ``path``."""
+    parts = path.split(".")
+    for pattern, kind, settings, default in _TABLES:
+        pat = pattern.split(".")
+        if len(pat) == len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=True)):
+            return kind, settings, default
+    return None
+
+
+def _component(
+    registry: Any, raw: Any, path: str, problems: list[Problem]
+) -> Component | None:
+    kind, settings_cls, default_type = table_at(path)  # type: ignore[misc]
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, f"expected a table with a 'type' key, got {raw!r}"))
+        return None
+    type_name = raw.get("type", default_type)
+    if type_name is None:
+        names = registry.names(kind)
+        problems.append(
+            Problem(join(path, "type"), f"required: a {kind.replace('_', ' ')} ({accepted(names)})")
+        )
+        return None
+    if not isinstance(type_name, str):
+        problems.append(Problem(join(path, "type"), f"expected a component name, got {type_name!r}"))
+        return None
+    spec = registry.find(kind, type_name)
+    if spec is None:
+        problems.append(Problem(join(path, "type"), registry.describe_unknown(kind, type_name)))
+        return None
+    from ganzoo.schema import fields_of
+
+    settings_keys = [f.name for f in fields_of(settings_cls)]
+    config_keys = [f.name for f in fields_of(spec.config)]
+    allowed = ["type", *settings_keys, *config_keys]
+    before = len(problems)
+    for key in raw:
+        if key not in allowed:
+            problems.append(unknown_key(path, key, allowed))
+    settings = structure(
+        settings_cls, {k: v for k, v in raw.items() if k in settings_keys}, path, problems
+    )
+    config = structure(spec.config, {k: v for k, v in raw.items() if k in config_keys}, path, problems)
+    if len(problems) > before or is_missing(settings) or is_missing(config):
+        return None
+    return Component(type_name, settings, config)
+
+
+def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recipe:
+    """Validate a raw recipe against the registry; raise ``RecipeError`` with every problem."""
+    problems: list[Problem] = []
+
+    def table(data: Any, path: str) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            problems.append(Problem(path, f"expected a table, got {data!r}"))
+            return {}
+        return data
+
+    for key in raw:
+        if key not in _TOP_KEYS:
+            problems.append(unknown_key("", key, _TOP_KEYS))
+    name = raw.get("name", Path(source).stem if source.endswith(".toml") else "run")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem("name", f"expected a non-empty string, got {name!r}"))
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        problems.append(Problem("seed", f"expected an integer from 0 to 2**63-1, got {seed!r}"))
+    plugins = raw.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        problems.append(Problem("plugins", "expected a list of plugin modules or .py files"))
+        plugins = []
+
+    if "data" not in raw:
+        problems.append(Problem("data", "required: a [data] table with a 'type'"))
+    data = _component(registry, table(raw.get("data"), "data"), "data", problems) if "data" in raw else None
+
+    model = table(raw.get("model"), "model")
+    for key in model:
+        if key not in _MODEL_KEYS:
+            problems.append(unknown_key("model", key, _MODEL_KEYS))
+    backbone = _component(registry, model.get("backbone"), "model.backbone", problems)
+    latent_raw = table(model.get("latent"), "model.latent")
+    if not latent_raw:
+        problems.append(
+            Problem("model.latent", "required: at least one latent table, e.g. [model.latent.noise]")
+        )
+    latent: dict[str, Component] = {}
+    for code_name, code_table in latent_raw.items():
+        path = f"model.latent.{code_name}"
+        if not _CODE_NAME.match(code_name):
+            problems.append(Problem(path, "code names are letters, digits and '_'"))
+            continue
+        component = _component(registry, code_table, path, problems)
+        if component is not None:
+            latent[code_name] = component
+    q_head = structure(QHeadSettings, table(model.get("q_head"), "model.q_head"), "model.q_head", problems)
+
+    loss = _component(registry, table(raw.get("loss"), "loss"), "loss", problems)
+
+    train_raw = dict(table(raw.get("train"), "train"))
+    optimizer_raw = table(train_raw.pop("optimizer", None), "train.optimizer")
+    schedule_raw = train_raw.pop("lr_schedule", None)
+    for key in optimizer_raw:
+        if key not in ("generator", "discriminator"):
+            problems.append(unknown_key("train.optimizer", key, ["generator", "discriminator"]))
+    optimizers = {
+        role: _component(registry, optimizer_raw.get(role), f"train.optimizer.{role}", problems)
+        for role in ("generator", "discriminator")
+    }
+    lr_schedule = _component(registry, schedule_raw, "train.lr_schedule", problems)
+    train = structure(
+        TrainSettings, train_raw, "train", problems, extra_allowed=()
+    )
+    if problems:
+        raise RecipeError(source, problems)
+    return Recipe(
+        name=name,
+        seed=seed,
+        plugins=tuple(plugins),
+        data=data,  # type: ignore[arg-type]
+        backbone=backbone,  # type: ignore[arg-type]
+        latent=latent,
+        q_head=q_head,
+        loss=loss,  # type: ignore[arg-type]
+        train=train,
+        optimizers=optimizers,  # type: ignore[arg-type]
+        lr_schedule=lr_schedule,  # type: ignore[arg-type]
+    )
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a recipe file; every failure is a ``UserError`` naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: recipe file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a recipe file") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(str(path), [Problem("", f"not valid TOML: {exc}")]) from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``a.b=VALUE``: VALUE is read as TOML (``3``, ``1e-3``, ``true``, ``[1, 2]``) and a bare
+    word is a string."""
+    path, sep, value = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise UserError(f"--set {text!r}: expected PATH=VALUE, e.g. --set train.steps=200")
+    if any(not part.strip() for part in path.split(".")):
+        raise UserError(f"--set {text!r}: '{path}' is not a dotted key path")
+    value = value.strip()
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word such as resnet
+    return path, parsed
+
+
+def apply_overrides(
+    raw: dict[str, Any], overrides: Sequence[str], registry: Any
+) -> tuple[dict[str, Any], list[str]]:
+    """Apply ``--set`` overrides in order to a copy of ``raw``; returns it and notes for the user.
+
+    Setting a component table's ``type`` to another component resets that table to the new
+    component's defaults (keeping the keys shared by its kind) and says what it dropped, so
+    stale parameters never leak from one component into another.
+    """
+    raw = copy.deepcopy(raw)
+    notes: list[str] = []
+    for text in overrides:
+        path, value = parse_override(text)
+        parts = path.split(".")
+        node = raw
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise UserError(f"--set {text!r}: '{where}' is a value, not a table")
+            node = child
+        key = parts[-1]
+        located = table_at(".".join(parts[:-1])) if len(parts) > 1 else None
+        if key == "type" and located is not None:
+            kind, settings_cls, default = located
+            old = node.get("type", default)
+            if old != value:
+                from ganzoo.schema import fields_of
+
+                keep = {"type", *(f.name for f in fields_of(settings_cls))}
+                dropped = {k: v for k, v in node.items() if k not in keep}
+                for k in dropped:
+                    del node[k]
+                message = f"{'.'.join(parts[:-1])}: type {old} -> {value}; reset to {value}'s defaults"
+                if dropped:
+                    message += " (dropped " + ", ".join(f"{k}={v!r}" for k, v in dropped.items()) + ")"
+                notes.append(message)
+        node[key] = value
+    return raw, notes
+
+
+def write_recipe(recipe: Recipe, path: Path) -> None:
+    from ganzoo.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(path, recipe.to_toml().encode())
+
+
+__all__ = [
+    "Component",
+    "DataSettings",
+    "LatentSettings",
+    "LossSettings",
+    "QHeadSettings",
+    "Recipe",
+    "TrainSettings",
+    "apply_overrides",
+    "did_you_mean",
+    "parse_override",
+    "read_toml",
+    "resolve",
+    "table_at",
+]

@@ -1,0 +1,113 @@
+"""What a command needs before it can act: plugins, registry and the resolved recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ganzoo.errors import Problem, RecipeError, UserError
+from ganzoo.plugins import PluginSet, load_plugins, parse_plugin_options
+from ganzoo.recipe import Recipe, apply_overrides, read_toml, resolve
+
+# Keys a resumed run may change: they do not alter the model or what it has learned so far.
+RESUMABLE_KEYS = (
+    "train.steps",
+    "train.log_every",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.eval_every",
+    "train.eval_samples",
+    "train.on_nonfinite",
+    "data.root",
+    "data.download",
+)
+
+
+@attrs.define
+class Session:
+    plugins: PluginSet
+    recipe: Recipe
+    notes: list[str]
+    source: str
+
+    @property
+    def registry(self) -> Any:
+        return self.plugins.registry()
+
+
+def open_plugins(plugin_options: Sequence[str] = (), recipe_plugins: Sequence[str] = (), *, strict: bool = False) -> PluginSet:
+    load, blocked = parse_plugin_options(plugin_options)
+    plugins = load_plugins([*load, *recipe_plugins], blocked=blocked)
+    plugins.registry()  # collect now so registration failures are recorded
+    if strict:
+        problems = [f"{r.name}: {r.error}" for r in plugins.failed]
+        problems += [c.message() for c in plugins.registry().conflicts]
+        if problems:
+            raise UserError("--strict-plugins: " + "; ".join(problems))
+    return plugins
+
+
+def recipe_plugin_list(raw: dict[str, Any]) -> list[str]:
+    plugins = raw.get("plugins", [])
+    if isinstance(plugins, list):
+        return [p for p in plugins if isinstance(p, str)]
+    return []
+
+
+def open_recipe(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    plugin_options: Sequence[str] = (),
+    *,
+    strict: bool = False,
+) -> Session:
+    raw = read_toml(path)
+    return open_raw_recipe(raw, str(path), overrides, plugin_options, strict=strict)
+
+
+def open_raw_recipe(
+    raw: dict[str, Any],
+    source: str,
+    overrides: Sequence[str] = (),
+    plugin_options: Sequence[str] = (),
+    *,
+    strict: bool = False,
+) -> Session:
+    plugins = open_plugins(plugin_options, recipe_plugin_list(raw), strict=strict)
+    raw, notes = apply_overrides(raw, overrides, plugins.registry())
+    recipe = resolve(raw, plugins.registry(), source=source)
+    return Session(plugins, recipe, notes, source)
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else key))
+        return out
+    return {prefix: data}
+
+
+def check_resume_overrides(saved: dict[str, Any], new: dict[str, Any], source: str) -> None:
+    """Refuse overrides that would change the model or the training it resumes."""
+    old_flat, new_flat = flatten(saved), flatten(new)
+    changed = sorted(
+        k for k in old_flat.keys() | new_flat.keys() if old_flat.get(k) != new_flat.get(k)
+    )
+    refused = [k for k in changed if k not in RESUMABLE_KEYS]
+    if refused:
+        raise RecipeError(
+            source,
+            [
+                Problem(
+                    k,
+                    f"cannot change on resume ({old_flat.get(k)!r} -> {new_flat.get(k)!r}); "
+                    f"start a new run instead. Changeable on resume: {', '.join(RESUMABLE_KEYS)}",
+                )
+                for k in refused
+            ],
+        )

@@ -1,0 +1,125 @@
+"""``dcgan``: the InfoGAN paper's MNIST network at 28×28, the standard DCGAN at 32 and 64.
+
+28×28 (InfoGAN, Chen et al. 2016, Table 1, with b = ``base_channels``, h = ``hidden``)::
+
+    G: FC h, BN, ReLU -> FC 7·7·2b, BN, ReLU -> 4×4 upconv b /2, BN, ReLU -> 4×4 upconv C /2, tanh
+    D: 4×4 conv b /2, lReLU -> 4×4 conv 2b /2, BN, lReLU -> FC h, BN, lReLU   (features: h)
+
+32×32 / 64×64 (Radford et al. 2016), with k = log2(size / 4) stride-2 steps::
+
+    G: FC 4·4·b·2^(k-1), BN, ReLU -> (k-1) × [4×4 upconv halving channels, BN, ReLU]
+       -> 4×4 upconv C, tanh        (k = 3 at 32×32: 4b -> 2b -> b -> C)
+    D: 4×4 conv b, lReLU -> (k-1) × [4×4 conv doubling channels, BN, lReLU] down to 4×4
+       -> FC h, BN, lReLU   (features: h)
+
+Layers followed by batch norm have no bias (BN's shift replaces it).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo.model import Backbone
+from ganzoo_plugins.backbones.configs import DCGANConfig, check_shape
+
+
+class DCGANGenerator(nn.Module):
+    """``[B, latent_dim] -> [B, C, size, size]`` in [-1, 1]."""
+
+    def __init__(self, fc: nn.Sequential, start: tuple[int, int, int], convs: nn.Sequential):
+        super().__init__()
+        self.fc = fc
+        self.start = start  # (channels, side, side) of the FC output's reshape
+        self.convs = convs
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = self.fc(z)  # [B, c0·s0·s0]
+        x = x.view(z.shape[0], *self.start)  # [B, c0, s0, s0]
+        return torch.tanh(self.convs(x))  # [B, C, size, size]
+
+
+class DCGANTrunk(nn.Module):
+    """``[B, C, size, size] -> [B, hidden]``."""
+
+    def __init__(self, convs: nn.Sequential, fc: nn.Sequential):
+        super().__init__()
+        self.convs = convs
+        self.fc = fc
+
+    def forward(self, images: Tensor) -> Tensor:
+        x = self.convs(images)  # [B, cN, sN, sN]
+        return self.fc(x.flatten(1))  # [B, hidden]
+
+
+def _upconv(c_in: int, c_out: int, *, bias: bool) -> nn.ConvTranspose2d:
+    return nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=bias)  # side ×2
+
+
+def _conv(c_in: int, c_out: int, *, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=bias)  # side ÷2
+
+
+def _init(module: nn.Module, std: float) -> None:
+    """DCGAN init: weights N(0, std), BN weights N(1, std), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+def build(
+    config: DCGANConfig, *, image_shape: tuple[int, int, int], latent_dim: int
+) -> Backbone:
+    size = check_shape("dcgan", image_shape, latent_dim)
+    channels = int(image_shape[0])
+    b, h, slope = config.base_channels, config.hidden, config.leaky_slope
+
+    if size == 28:
+        # Widths of the two conv stages, at 14×14 and 7×7 (the paper: 64, 128).
+        widths = [b, 2 * b]
+        s0 = 7
+        g_fc = nn.Sequential(
+            nn.Linear(latent_dim, h, bias=False),  # [B, h]
+            nn.BatchNorm1d(h),
+            nn.ReLU(),
+            nn.Linear(h, s0 * s0 * widths[-1], bias=False),  # [B, 7·7·2b]
+            nn.BatchNorm1d(s0 * s0 * widths[-1]),
+            nn.ReLU(),
+        )
+    else:
+        steps = {32: 3, 64: 4}[size]  # stride-2 steps between 4×4 and the image side
+        widths = [b * 2**i for i in range(steps)]  # D: b, 2b, ... at size/2, size/4, ..., 4
+        s0 = 4
+        g_fc = nn.Sequential(
+            nn.Linear(latent_dim, s0 * s0 * widths[-1], bias=False),  # [B, 4·4·c0]
+            nn.BatchNorm1d(s0 * s0 * widths[-1]),
+            nn.ReLU(),
+        )
+
+    # G: from widths[-1] at s0×s0, halve channels and double the side, last upconv to C.
+    g_layers: list[nn.Module] = []
+    for c_in, c_out in zip(widths[::-1], widths[::-1][1:]):
+        g_layers += [_upconv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    g_layers.append(_upconv(widths[0], channels, bias=True))  # [B, C, size, size]
+    generator = DCGANGenerator(g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers))
+
+    # D: first conv without BN, then double channels and halve the side down to s0×s0.
+    d_layers: list[nn.Module] = [_conv(channels, widths[0], bias=True), nn.LeakyReLU(slope)]
+    for c_in, c_out in zip(widths, widths[1:]):
+        d_layers += [_conv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(slope)]
+    d_fc = nn.Sequential(
+        nn.Linear(s0 * s0 * widths[-1], h, bias=False),  # [B, h]
+        nn.BatchNorm1d(h),
+        nn.LeakyReLU(slope),
+    )
+    trunk = DCGANTrunk(nn.Sequential(*d_layers), d_fc)
+
+    if config.init_std > 0:
+        _init(generator, config.init_std)
+        _init(trunk, config.init_std)
+    return Backbone(generator=generator, trunk=trunk, feature_dim=h)

@@ -1,0 +1,40 @@
+"""Adversarial losses. Any of them combines with a gradient penalty (``loss.gradient_penalty``)
+and with InfoGAN's mutual-information terms, which the core adds."""
+
+from ganzoo import LossSpec, hookimpl
+
+from ganzoo_plugins.losses.adversarial import WassersteinConfig
+
+_MODULE = "ganzoo_plugins.losses.adversarial"
+
+
+@hookimpl
+def ganzoo_losses():
+    return [
+        LossSpec(
+            name="nonsaturating",
+            summary="non-saturating GAN loss: G maximises log D(G(z)) (Goodfellow et al. 2014)",
+            factory=f"{_MODULE}:NonSaturating",
+        ),
+        LossSpec(
+            name="minimax",
+            summary="original minimax GAN loss: G minimises log(1 - D(G(z)))",
+            factory=f"{_MODULE}:Minimax",
+        ),
+        LossSpec(
+            name="least_squares",
+            summary="least-squares GAN loss with targets 1 (real) and 0 (fake) (Mao et al. 2017)",
+            factory=f"{_MODULE}:LeastSquares",
+        ),
+        LossSpec(
+            name="hinge",
+            summary="hinge loss for D, -D(G(z)) for G (Lim & Ye 2017; SNGAN)",
+            factory=f"{_MODULE}:Hinge",
+        ),
+        LossSpec(
+            name="wasserstein",
+            summary="Wasserstein critic loss; pair with loss.gradient_penalty = 10 for WGAN-GP",
+            config=WassersteinConfig,
+            factory=f"{_MODULE}:Wasserstein",
+        ),
+    ]

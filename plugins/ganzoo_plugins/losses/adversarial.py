@@ -1,0 +1,70 @@
+"""The adversarial losses, on D's raw logits ``[B]``. Each returns a scalar mean."""
+
+from __future__ import annotations
+
+import attrs
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganzoo import param
+from ganzoo.objective import AdversarialLoss
+
+
+class NonSaturating(AdversarialLoss):
+    def __init__(self, config: object = None):
+        pass
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        # -log sigmoid(r) - log(1 - sigmoid(f)), written with softplus for stability
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        return F.softplus(-fake_logits).mean()
+
+
+class Minimax(NonSaturating):
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(f))
+
+
+class LeastSquares(AdversarialLoss):
+    def __init__(self, config: object = None):
+        pass
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
+
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        return 0.5 * (fake_logits - 1).pow(2).mean()
+
+
+class Hinge(AdversarialLoss):
+    def __init__(self, config: object = None):
+        pass
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        return -fake_logits.mean()
+
+
+@attrs.frozen
+class WassersteinConfig:
+    drift: float = param(
+        0.0, "weight of the drift term mean(D(x)^2) that keeps critic outputs near 0", ge=0
+    )
+
+
+class Wasserstein(AdversarialLoss):
+    def __init__(self, config: WassersteinConfig):
+        self.drift = config.drift
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        loss = fake_logits.mean() - real_logits.mean()
+        if self.drift:
+            loss = loss + self.drift * real_logits.pow(2).mean()
+        return loss
+
+    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+        return -fake_logits.mean()
