@@ -75,7 +75,8 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
     except Exception as exc:  # truncated zip, bad pickle, foreign object, ...
-        raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({exc})") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a ganzoo checkpoint (format {FORMAT} expected)")
     for key in ("step", "recipe", "models"):

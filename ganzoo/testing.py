@@ -87,15 +87,16 @@ def check_backbone(
 
 def check_adversarial_loss(loss: AdversarialLoss) -> None:
     """Scalar losses that reward D for separating real from fake and G for fooling D."""
-    real = torch.linspace(-1, 1, 8)
-    fake = torch.linspace(-1, 1, 8)
-    d = loss.discriminator_loss(real, fake)
-    g = loss.generator_loss(fake)
+    # From a confused D (every logit 0.5) towards one that separates (real 0.9, fake 0.1).
+    confused = torch.full((8,), 0.5)
+    d = loss.discriminator_loss(confused, confused)
+    g = loss.generator_loss(confused)
     assert d.dim() == 0 and g.dim() == 0, "losses must be scalars"
     assert torch.isfinite(d) and torch.isfinite(g)
-    better_d = loss.discriminator_loss(real + 1, fake - 1)
+    better_d = loss.discriminator_loss(confused + 0.4, confused - 0.4)
     assert better_d < d, "D's loss must fall when real logits rise and fake logits fall"
-    assert loss.generator_loss(fake + 1) < g, "G's loss must fall when D scores fakes higher"
+    assert loss.generator_loss(confused + 0.4) < g, "G's loss must fall when D scores fakes higher"
+    fake = confused
     logits = fake.clone().requires_grad_(True)
     loss.generator_loss(logits).backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0

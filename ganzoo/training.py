@@ -315,7 +315,7 @@ class Trainer:
             "rollbacks": self.rollbacks,
             "recipe": self.recipe.to_dict(),
             "components": self.provenance,
-            "versions": {"ganzoo": ganzoo.__version__, "torch": torch.__version__},
+            "versions": {"ganzoo": str(ganzoo.__version__), "torch": str(torch.__version__)},
             "image_shape": list(self.system.image_shape),
         }
 

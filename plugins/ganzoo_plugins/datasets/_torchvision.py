@@ -86,9 +86,13 @@ def load_torchvision(
     else:
         attempt = "Downloading is off (data.download = false). "
 
+    if len(missing) == len(files):
+        missing_text = "none of them is there"
+    else:
+        missing_text = f"missing: {', '.join(missing)}"
     raise DataUnavailable(
         f"{title} ({split}) not found: looked in {folder} for {', '.join(files)}; "
-        f"missing: {', '.join(missing)}. {attempt}"
+        f"{missing_text}. {attempt}"
         f"To fix: put those files there, or set data.root in the recipe (or the "
         f"{DATA_ROOT_ENV} environment variable) to the folder that holds "
         f"{Path(subfolder).parts[0]}/, or allow data.download = true on a machine with a "

@@ -11,7 +11,9 @@ the "test" split draws from a different random stream than "train".
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +35,10 @@ SHAPES = (
 )
 
 _CHUNK_ELEMENTS = 1 << 21  # images x pixels x segments per distance pass (8 MiB per temp)
+_SERIAL_ELEMENTS = 1 << 26
+"""Below this much work (images x pixels x 24 segments) generate on one thread: the many
+small tensor ops gain nothing from threads, and on a busy machine thread hand-offs can
+make them twenty times slower."""
 
 
 @attrs.frozen
@@ -81,7 +87,10 @@ def shape_segments(k: int) -> Any:
 
 
 def _distance_to_segments(grid: Any, start: Any, end: Any) -> Any:
-    """Distance from each pixel to the nearest segment: grid [P, 2]; start/end [M, S, 2] -> [M, P]."""
+    """Distance from each pixel to its nearest segment.
+
+    ``grid`` [P, 2] pixel centres; ``start``, ``end`` [M, S, 2] segment ends -> [M, P].
+    """
     import torch
 
     gx, gy = grid[None, :, None, 0], grid[None, :, None, 1]  # [1, P, 1]
@@ -138,7 +147,7 @@ def generate(config: SyntheticConfig, split: str) -> tuple[Any, Any]:
         high = (1.0 - margin) - pts.amax(dim=(1, 2))  # room to move right/down
         lo, hi = (-low).clamp(min=-0.15), high.clamp(max=0.15)
         centre = (pts.amin(dim=(1, 2)) + pts.amax(dim=(1, 2))) / 2
-        shift = torch.where(lo <= hi, lo + u[index][:, 5:7] * (hi - lo), -centre)
+        shift = torch.where(lo <= hi, lo + u[index][:, 5:7] * (hi - lo), -centre)  # else centre
         pts = pts + shift[:, None, None, :]
         start, end = pts[:, :, 0], pts[:, :, 1]
         chunk = max(1, _CHUNK_ELEMENTS // (size * size * seg.shape[0]))
@@ -153,10 +162,27 @@ def generate(config: SyntheticConfig, split: str) -> tuple[Any, Any]:
     return images, labels.to(torch.int64)
 
 
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    import torch
+
+    previous = torch.get_num_threads()
+    if count >= previous:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def build(config: SyntheticConfig, *, root: Path, split: str, download: bool) -> Any:
     from ganzoo.data import ImageData
     from ganzoo_plugins.datasets._torchvision import check_split
 
     check_split(split)
-    images, labels = generate(config, split)
+    small = config.count * config.size * config.size * 24 < _SERIAL_ELEMENTS
+    with _threads(1) if small else contextlib.nullcontext():
+        images, labels = generate(config, split)
     return ImageData(images=images, labels=labels, classes=list(SHAPES[: config.classes]))

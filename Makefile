@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine (Python >= 3.11 needed):
+#   make run    train InfoGAN on MNIST (ganzoo run recipes/infogan_dcgan.toml)
+#   make test   run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.ganzoo-installed
+RECIPE ?= recipes/infogan_dcgan.toml
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-all bench clean
+
+$(STAMP): pyproject.toml tests/plugin_package/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[test]" ./tests/plugin_package
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ganzoo run $(RECIPE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything, including the slow multi-seed and long-run tests.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py $(RECIPE)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

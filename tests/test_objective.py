@@ -1,0 +1,146 @@
+"""The InfoGAN objective: gradients flow where they must, and only there."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganzoo.objective import gradient_penalty
+from ganzoo.recipe import read_toml, resolve
+from ganzoo.training import Trainer
+from conftest import SMOKE_RECIPE
+
+
+def _trainer(registry, tmp_path, **q_head):
+    raw = read_toml(SMOKE_RECIPE)
+    raw["model"].setdefault("q_head", {}).update(q_head)
+    recipe = resolve(raw, registry)
+    return Trainer(recipe, registry, tmp_path, torch.device("cpu"))
+
+
+def _snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _changed(before, module) -> set[str]:
+    after = module.state_dict()
+    return {k for k, v in before.items() if v.dtype.is_floating_point and not torch.equal(v, after[k])}
+
+
+def _fake_batch(trainer):
+    z = trainer.latent.sample(8, trainer.latent_generator, trainer.device)
+    return z, trainer.generator(z)
+
+
+def test_mutual_information_term_reaches_generator_and_q_head(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    z, fake = _fake_batch(trainer)
+    terms, _ = trainer.objective.generator_terms(trainer.discriminator, fake, z)
+    mi = terms["mutual_information/digit"]
+    assert mi.requires_grad, "the MI term must stay in the graph"
+    mi.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.generator.parameters()
+               if p.dim() > 1)
+    q_last = trainer.discriminator.q_head.net[-1].weight
+    assert q_last.grad is not None and q_last.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("trains_trunk", [True, False])
+def test_discriminator_mode_trains_q_and_optionally_the_trunk(registry, tmp_path, trains_trunk):
+    trainer = _trainer(registry, tmp_path, optimizer="discriminator", trains_trunk=trains_trunk)
+    z, fake = _fake_batch(trainer)
+    real = trainer.batches.next()
+    terms, _ = trainer.objective.discriminator_terms(trainer.discriminator, real, fake, z)
+    assert "mutual_information/digit" in terms
+    terms["mutual_information/digit"].backward()
+    trunk_grads = [p.grad for p in trainer.discriminator.trunk.parameters()]
+    q_grad = trainer.discriminator.q_head.net[0].weight.grad
+    assert q_grad is not None and q_grad.abs().sum() > 0
+    reached = any(g is not None and g.abs().sum() > 0 for g in trunk_grads)
+    assert reached == trains_trunk
+    # The D phase works on detached fakes: no gradient may reach G.
+    assert all(p.grad is None for p in trainer.generator.parameters())
+
+
+def test_discriminator_step_does_not_update_generator(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    g_before = _snapshot(trainer.generator)
+    d_before = _snapshot(trainer.discriminator)
+    z, fake = _fake_batch(trainer)
+    real = trainer.batches.next()
+    terms, _ = trainer.objective.discriminator_terms(trainer.discriminator, real, fake, z)
+    trainer._backward_step(sum(terms.values()), trainer.optimizers["discriminator"])
+    changed_g = {k for k in _changed(g_before, trainer.generator) if "running" not in k}
+    assert changed_g == set()
+    assert _changed(d_before, trainer.discriminator)
+
+
+def test_full_step_in_generator_mode_moves_q_with_g_and_not_the_trunk(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path, optimizer="generator")
+    q_ids = {id(p) for p in trainer.discriminator.q_head.parameters()}
+    assert q_ids <= {id(p) for g in trainer.optimizers["generator"].param_groups for p in g["params"]}
+    assert not q_ids & {id(p) for g in trainer.optimizers["discriminator"].param_groups for p in g["params"]}
+    q_before = _snapshot(trainer.discriminator.q_head)
+    trainer.train_step(1)
+    assert {k for k in _changed(q_before, trainer.discriminator.q_head) if "running" not in k}
+
+
+def test_generator_phase_leaves_discriminator_parameters_without_grads(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    trainer.train_step(1)
+    # After the G phase, D's parameters are trainable again and received no G-phase grads
+    # beyond those of its own step (set_to_none zeroing keeps them from leaking).
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())
+
+
+def test_categorical_likelihood_uses_logits_not_probabilities(registry):
+    spec = registry.get("latent_code", "categorical")
+    code = spec.build(spec.config(categories=4))
+    logits = torch.tensor([[2.0, 0.5, -1.0, 0.0]])
+    value = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    expected = torch.log_softmax(logits, dim=1)[0, 0]
+    assert code.log_likelihood(value, logits).item() == pytest.approx(expected.item(), abs=1e-6)
+    assert code.entropy() == pytest.approx(math.log(4))
+
+
+def test_mi_lower_bound_approaches_log_k_for_a_perfect_q(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    z = trainer.latent.sample(64, trainer.latent_generator, trainer.device)
+    entry = trainer.latent.entry("digit")
+    posterior = torch.zeros(64, trainer.latent.posterior_size)
+    posterior[:, entry.posterior] = z[:, entry.columns] * 30
+    nll = trainer.latent.negative_log_likelihoods(z, posterior)
+    bound = trainer.latent.mutual_information_bounds(nll)["digit"]
+    assert bound.item() == pytest.approx(math.log(4), abs=1e-3)
+
+
+def test_gradient_penalty_mixes_real_and_fake_per_sample():
+    seen = {}
+
+    class Recorder(nn.Module):
+        def forward(self, x, with_q=False, detach_q=False):
+            seen["mixed"] = x.detach().clone()
+            return x.flatten(1).sum(1) * 0.5, None
+
+    real = torch.randn(6, 1, 4, 4)
+    fake = torch.randn(6, 1, 4, 4)
+    penalty = gradient_penalty(Recorder(), real, fake)
+    alpha = (seen["mixed"] - fake) / (real - fake)  # [B, 1, 4, 4]
+    per_sample = alpha.flatten(1)
+    assert torch.allclose(per_sample, per_sample[:, :1].expand_as(per_sample), atol=1e-4)
+    assert per_sample[:, 0].unique().numel() > 1  # different samples, different weights
+    # d/dx of 0.5*sum(x) has norm 0.5*sqrt(16) = 2, so the penalty is (2 - 1)^2 = 1.
+    assert penalty.item() == pytest.approx(1.0)
+
+
+def test_one_generator_forward_per_step(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    calls = []
+    handle = trainer.generator.register_forward_hook(lambda *a: calls.append(1))
+    trainer.train_step(1)
+    handle.remove()
+    assert len(calls) == 1

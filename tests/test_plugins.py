@@ -1,0 +1,181 @@
+"""Plugin loading and the registry: duplicates, typos, broken plugins, entry points."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import textwrap
+
+import attrs
+import pytest
+
+from ganzoo import LatentCodeSpec, LossSpec, hookimpl, param
+from ganzoo.plugins import UnknownComponent, load_plugins
+from ganzoo.session import open_plugins
+from ganzoo.errors import UserError
+
+FIRST_PARTY = {
+    "backbone": {"dcgan", "resnet"},
+    "latent_code": {"categorical", "gaussian", "uniform"},
+    "loss": {"nonsaturating", "minimax", "least_squares", "hinge", "wasserstein"},
+    "optimizer": {"adam", "adamw", "rmsprop", "sgd"},
+    "schedule": {"constant", "linear_decay"},
+    "dataset": {"mnist", "fashion_mnist", "cifar10", "image_folder", "synthetic"},
+}
+
+
+def test_first_party_components_come_through_entry_points(registry):
+    for kind, names in FIRST_PARTY.items():
+        assert names <= set(registry.names(kind)), kind
+    spec = registry.get("latent_code", "categorical")
+    assert spec.provider.distribution == "torch-ganzoo"
+    assert spec.provider.version
+
+
+def _code_plugin(name: str, summary: str = "x"):
+    class Plugin:
+        @hookimpl
+        def ganzoo_latent_codes(self):
+            return [LatentCodeSpec(name=name, summary=summary, factory="os:getcwd")]
+
+    return Plugin()
+
+
+def test_duplicate_names_name_both_providers():
+    plugins = load_plugins(autoload="none")
+    plugins.register(_code_plugin("twin"), name="alpha")
+    plugins.register(_code_plugin("twin"), name="beta")
+    registry = plugins.registry()
+    with pytest.raises(UnknownComponent) as info:
+        registry.get("latent_code", "twin")
+    assert "alpha" in str(info.value) and "beta" in str(info.value)
+    assert [c.name for c in registry.conflicts] == ["twin"]
+
+
+def test_unknown_name_suggests_the_close_one(registry):
+    with pytest.raises(UnknownComponent) as info:
+        registry.get("latent_code", "categorcal")
+    message = str(info.value)
+    assert "did you mean 'categorical'" in message
+    assert "gaussian" in message  # lists what is available
+
+
+def test_a_plugin_that_raises_at_import_is_recorded_and_others_work(tmp_path):
+    broken = tmp_path / "broken_plugin.py"
+    broken.write_text("raise RuntimeError('boom at import')\n")
+    plugins = load_plugins([str(broken)], autoload="first-party")
+    record = next(r for r in plugins.records if r.name == "broken_plugin")
+    assert record.status == "failed" and "boom at import" in record.error
+    registry = plugins.registry()
+    assert registry.get("backbone", "dcgan")  # unrelated components still load
+    with pytest.raises(UnknownComponent) as info:
+        registry.get("latent_code", "nope")
+    assert "broken_plugin" in str(info.value)  # unknown names mention failed plugins
+
+
+def test_a_registration_hook_that_raises_only_fails_its_plugin():
+    class Bad:
+        @hookimpl
+        def ganzoo_losses(self):
+            raise ValueError("bad hook")
+
+    class WrongType:
+        @hookimpl
+        def ganzoo_losses(self):
+            return ["not a spec"]
+
+    plugins = load_plugins(autoload="first-party")
+    plugins.register(Bad(), name="bad")
+    plugins.register(WrongType(), name="wrong")
+    registry = plugins.registry()
+    records = {r.name: r for r in plugins.records}
+    assert records["bad"].status == "failed" and "bad hook" in records["bad"].error
+    assert records["wrong"].status == "failed" and "LossSpec" in records["wrong"].error
+    assert "hinge" in registry.names("loss")
+
+
+def test_strict_plugins_turns_failures_into_errors(tmp_path, monkeypatch):
+    broken = tmp_path / "fragile.py"
+    broken.write_text("import no_such_module_anywhere\n")
+    with pytest.raises(UserError, match="fragile"):
+        open_plugins([str(broken)], strict=True)
+    assert open_plugins([str(broken)], strict=False).failed
+
+
+def test_blocking_a_plugin_removes_its_components():
+    plugins = load_plugins(autoload="first-party", blocked=["losses"])
+    assert plugins.registry().names("loss") == []
+    assert any(r.name == "losses" and r.status == "blocked" for r in plugins.records)
+
+
+class _FakeDist:
+    def __init__(self, name):
+        self.metadata = {"Name": name}
+        self.version = "9.9"
+
+
+class _FakeEntryPoint:
+    def __init__(self, name, dist, target):
+        self.name, self.dist, self._target = name, _FakeDist(dist), target
+
+    def load(self):
+        if isinstance(self._target, Exception):
+            raise self._target
+        return self._target
+
+
+def test_entry_points_load_guarded_without_installing(monkeypatch):
+    good = _code_plugin("from_entry_point")
+    fakes = [
+        _FakeEntryPoint("good", "third-party-good", good),
+        _FakeEntryPoint("broken", "third-party-broken", ImportError("missing dependency")),
+    ]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: fakes)
+    plugins = load_plugins(autoload="all")
+    records = {r.name: r for r in plugins.records}
+    assert records["good"].status == "loaded" and records["good"].distribution == "third-party-good"
+    assert records["broken"].status == "failed" and "missing dependency" in records["broken"].error
+    spec = plugins.registry().get("latent_code", "from_entry_point")
+    assert spec.provider.distribution == "third-party-good" and spec.provider.version == "9.9"
+
+
+def test_spec_names_are_validated():
+    with pytest.raises(ValueError):
+        LossSpec(name="Bad Name", summary="x", factory="os:getcwd")
+    with pytest.raises(TypeError):
+        LossSpec(name="ok", summary="x", factory="os:getcwd", config=dict)
+
+
+def test_string_factories_are_imported_only_when_used():
+    @attrs.frozen
+    class Config:
+        size: int = param(3, "a size")
+
+    spec = LossSpec(name="lazy", summary="x", factory="no_such_module_xyz:build", config=Config)
+    with pytest.raises(ModuleNotFoundError):
+        spec.load_factory()
+
+
+def test_registries_do_not_leak_between_plugin_sets():
+    first = load_plugins(autoload="none")
+    first.register(_code_plugin("only_here"), name="local")
+    second = load_plugins(autoload="none")
+    assert "only_here" in first.registry().names("latent_code")
+    assert "only_here" not in second.registry().names("latent_code")
+
+
+def test_plugin_file_with_hooks(tmp_path):
+    source = tmp_path / "my_codes.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from ganzoo import LatentCodeSpec, hookimpl
+
+            @hookimpl
+            def ganzoo_latent_codes():
+                return [LatentCodeSpec(name="from_file", summary="x",
+                                       factory="ganzoo_plugins.latent_codes.categorical:Categorical")]
+            """
+        )
+    )
+    plugins = load_plugins([str(source)], autoload="first-party")
+    assert plugins.registry().get("latent_code", "from_file").provider.plugin == "my_codes"
