@@ -288,8 +288,15 @@ def run(
     )
 
 
-def entry() -> None:  # pragma: no cover - console script
-    main()
+def _register_evaluation_commands() -> None:
+    # eval and sample live beside the evaluation code; importing the module is cheap.
+    from ganzoo import cli_eval, cli_sample
+
+    cli_eval.register(main)
+    cli_sample.register(main)
+
+
+_register_evaluation_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,6 +47,10 @@ class LatentCode(abc.ABC):
         """The code value Q believes in most, ``[B, width]`` (argmax / mean)."""
         return posterior[:, : self.width]
 
+    def confident_posterior(self, value: Tensor) -> Tensor | None:
+        """Q outputs that put nearly all belief on ``value`` (for conformance checks), or None."""
+        return None
+
 
 @attrs.frozen
 class LatentEntry:

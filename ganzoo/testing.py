@@ -43,7 +43,7 @@ def check_latent_code(code: LatentCode, batch: int = 16) -> None:
     )
 
     # A posterior centred on the true value must be more likely than a random one.
-    best = _posterior_for(code, a)
+    best = code.confident_posterior(a)
     if best is not None:
         assert (code.log_likelihood(a, best) > code.log_likelihood(a, posterior.detach())).all()
         assert torch.allclose(code.point_estimate(best), a, atol=1e-4)
@@ -55,17 +55,6 @@ def check_latent_code(code: LatentCode, batch: int = 16) -> None:
     for label, sweep in sweeps:
         assert isinstance(label, str)
         assert sweep.dim() == 2 and sweep.shape[1] == code.width
-
-
-def _posterior_for(code: LatentCode, value: torch.Tensor) -> torch.Tensor | None:
-    """A confident posterior at ``value`` for the built-in parameterisations."""
-    if code.categories is not None and code.posterior_size == code.width:
-        return value * 20.0  # logits strongly on the sampled category
-    if code.posterior_size == code.width:
-        return value.clone()  # mean = value, fixed std
-    if code.posterior_size == 2 * code.width:
-        return torch.cat([value, torch.full_like(value, -2.0)], dim=1)  # mean, small log-std
-    return None
 
 
 def check_backbone(

@@ -42,5 +42,8 @@ class Categorical(LatentCode):
     def traversals(self, steps: int, span: tuple[float, float]) -> list[tuple[str, Tensor]]:
         return [("", torch.eye(self.categories))]  # one column per category
 
+    def confident_posterior(self, value: Tensor) -> Tensor:
+        return value * 20.0  # logits strongly on the given category
+
     def point_estimate(self, posterior: Tensor) -> Tensor:
         return F.one_hot(posterior.argmax(dim=1), self.categories).float()

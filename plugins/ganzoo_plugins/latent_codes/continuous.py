@@ -54,6 +54,11 @@ class _Continuous(LatentCode):
         log_std = posterior[:, self.width :].clamp(-5.0, 5.0) if self.learned_std else None
         return gaussian_log_likelihood(value.float(), mean, log_std)
 
+    def confident_posterior(self, value: Tensor) -> Tensor:
+        if not self.learned_std:
+            return value.clone()  # mean at the value; std fixed at 1
+        return torch.cat([value, torch.full_like(value, -2.0)], dim=1)  # small std
+
     def traversals(self, steps: int, span: tuple[float, float]) -> list[tuple[str, Tensor]]:
         values = torch.linspace(span[0], span[1], steps)  # [S]
         sweeps = []

@@ -1,0 +1,104 @@
+"""``ganzoo sample`` (registered on the main command group). The work is in ganzoo.sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Add the ``sample`` command to ``group``."""
+    group.add_command(sample)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("run", metavar="RUN_DIR_OR_CHECKPOINT", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write (its folder is created).")
+@click.option("--n", "n", type=click.IntRange(min=1), help="Samples in the grid (default 64); with --traverse, rows (default 8).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the latent draws: the same seed gives the same image.")
+@click.option("--nrow", type=click.IntRange(min=1), help="Images per grid row (default: about sqrt(n)).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fix a code: a category 0..K-1 for a categorical code, a number (or comma-separated "
+    "numbers, e.g. style=0.5,-1) for a continuous one. Repeatable.",
+)
+@click.option(
+    "--traverse",
+    metavar="NAME[:DIM]",
+    help="Sweep one code: every category of a categorical code, or dimension DIM (default 0) "
+    "of a continuous one over --range in --steps columns. Rows are different draws.",
+)
+@click.option("--range", "span", nargs=2, type=float, default=(-2.0, 2.0), show_default=True, metavar="LOW HIGH", help="Sweep range for a continuous --traverse.")
+@click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2), help="Columns of a continuous --traverse.")
+@click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
+@click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10), help="GIF frame duration in milliseconds.")
+@click.option("-p", "--plugin", "plugins", multiple=True, metavar="MODULE|FILE.py|no:NAME", help="Load a plugin the run's components need. Repeatable.")
+@click.option("--strict-plugins", is_flag=True, help="Fail if any plugin fails to load or two plugins provide the same name.")
+def sample(
+    run: Path,
+    out: Path,
+    n: int | None,
+    seed: int,
+    nrow: int | None,
+    device: str,
+    codes: tuple[str, ...],
+    traverse: str | None,
+    span: tuple[float, float],
+    steps: int,
+    gif: Path | None,
+    frame_ms: int,
+    plugins: tuple[str, ...],
+    strict_plugins: bool,
+) -> None:
+    """Draw images from a trained generator; no dataset needed.
+
+    RUN_DIR_OR_CHECKPOINT is a run directory (its newest valid checkpoint is used, damaged
+    ones are skipped) or a .pt checkpoint.
+
+    \b
+    ganzoo sample runs/x --out grid.png --n 64 --seed 1
+    ganzoo sample runs/x --out d3.png --code digit=3
+    ganzoo sample runs/x --out digit.png --traverse digit
+    ganzoo sample runs/x --out s.png --traverse style:1 --range -2 2 --steps 10 --gif s.gif
+    """
+    from ganzoo.errors import UserError
+    from ganzoo.runtime import resolve_device
+    from ganzoo.sampling import check_output, load_generator, run_sample
+
+    if gif is not None and traverse is None:
+        raise UserError("--gif needs --traverse NAME: the animation steps through the sweep")
+    check_output(out, ".png", "--out")
+    if gif is not None:
+        check_output(gif, ".gif", "--gif")
+    loaded = load_generator(run, resolve_device(device), plugins, strict_plugins=strict_plugins)
+    for warning in loaded.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    result = run_sample(
+        loaded,
+        out,
+        n=n,
+        seed=seed,
+        nrow=nrow,
+        codes=codes,
+        traverse=traverse,
+        span=span,
+        steps=steps,
+        gif=gif,
+        frame_ms=frame_ms,
+    )
+    width, height = result.size
+    fixed = f", fixed {' '.join(codes)}" if codes else ""
+    if traverse is None:
+        what = f"{result.images} samples, {result.rows}x{result.columns} grid"
+    else:
+        what = f"traversal of {traverse}, {result.rows} rows x {result.columns} columns"
+    also = f" and {result.gif} ({result.frames} frames)" if result.gif else ""
+    click.echo(
+        f"wrote {result.png} ({what}, {width}x{height} px, seed {seed}{fixed}){also} "
+        f"from {loaded.checkpoint} (step {loaded.step})"
+    )

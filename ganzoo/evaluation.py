@@ -1,0 +1,625 @@
+"""Evaluating a trained system: what did InfoGAN's codes learn?
+
+The core knows no concrete metric. A metric is a plugin component (``MetricSpec``) whose
+factory returns a :class:`Metric`; ``evaluate()`` runs the chosen metrics over one
+:class:`EvalContext` and assembles the report, a plain JSON-ready dict::
+
+    {"checkpoint": str, "step": int, "recipe": str, "dataset": str, "samples": int,
+     "codes": {NAME: {"type": str, "kind": "categorical"|"continuous", ...}},
+     "frechet_distance": float | None,
+     "summary": {"accuracy", "nmi", "mi_lower_bound", "entropy", "slant_abs_rho",
+                 "width_abs_rho", "thickness_abs_rho", "class_consistency",
+                 "generated_accuracy", "frechet_distance"},   # each float | None
+     "summary_source": {KEY: "code" | "code[dim]"},  # where each summary value came from
+     "metrics": {NAME: {"status": "ok"|"unavailable"|"failed", "seconds": float, "reason"?}},
+     ...}                                             # metrics may add top-level keys
+
+A metric's ``compute(ctx)`` returns a partial report: ``{"codes": {NAME: {...}}, ...}``;
+``evaluate()`` merges these (dicts recursively). The summary is derived from the per-code
+results by standard field names, so every metric only reports per code:
+
+* categorical codes: ``accuracy``, ``nmi`` (real test split), ``mi_lower_bound``,
+  ``entropy`` (fresh samples), ``class_consistency``, ``generated_accuracy``;
+* continuous codes: ``mi_lower_bound``, ``entropy`` and ``best = {PROPERTY: {"dim", "rho",
+  "abs_rho"}}`` for ``slant``, ``width``, ``thickness``.
+
+Summary values refer to the first categorical regularised code and, for the shape
+properties, to the best |ρ| over every continuous code dimension.
+
+``quick_evaluate()`` is the cheap subset the trainer logs every ``train.eval_every`` steps.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import math
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+from torch import Tensor, nn
+
+from ganzoo.data import ImageData, load_dataset, to_unit_range
+from ganzoo.errors import UserError
+from ganzoo.latent import LatentEntry
+from ganzoo.model import GANSystem
+
+SUMMARY_KEYS = (
+    "accuracy",
+    "nmi",
+    "mi_lower_bound",
+    "entropy",
+    "slant_abs_rho",
+    "width_abs_rho",
+    "thickness_abs_rho",
+    "class_consistency",
+    "generated_accuracy",
+    "frechet_distance",
+)
+"""Keys of ``report["summary"]``; every one is present, ``None`` where not measured."""
+
+SHAPE_PROPERTIES = ("slant", "width", "thickness")
+CATEGORICAL_SUMMARY = ("accuracy", "nmi", "mi_lower_bound", "entropy", "class_consistency", "generated_accuracy")
+DEFAULT_SAMPLES = 5000
+QUICK_TEST_IMAGES = 2000
+BATCH = 500
+
+
+class Unavailable(Exception):
+    """A metric cannot be computed for this run (no labels, no test split, ...): its values
+    are reported as null with this reason; nothing crashes."""
+
+
+class Metric(abc.ABC):
+    """One evaluation: ``compute(ctx)`` returns a partial report (see the module docstring)."""
+
+    @abc.abstractmethod
+    def compute(self, ctx: EvalContext) -> dict[str, Any]:
+        """Measure the system in ``ctx``; raise :class:`Unavailable` if it cannot."""
+
+
+# -- running models in evaluation mode ---------------------------------------------------------
+@contextlib.contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Every submodule in eval mode (batch-norm running statistics); previous modes restored."""
+    saved = [(m, m.training) for module in modules for m in module.modules()]
+    for module in modules:
+        module.eval()
+    try:
+        yield
+    finally:
+        for m, training in saved:
+            m.training = training
+
+
+def categorical_codes(system: GANSystem) -> list[LatentEntry]:
+    return [e for e in system.latent.regularized if e.code.categories is not None]
+
+
+def continuous_codes(system: GANSystem) -> list[LatentEntry]:
+    return [e for e in system.latent.regularized if e.code.categories is None]
+
+
+@torch.no_grad()
+def generate_images(system: GANSystem, z: Tensor, batch: int = BATCH) -> Tensor:
+    """``z [N, D]`` -> images ``[N, C, H, W]`` float32 in [-1, 1], in chunks, eval mode."""
+    with eval_mode(system.generator):
+        return torch.cat([system.generator(chunk).float() for chunk in z.split(batch)])
+
+
+@torch.no_grad()
+def posteriors(
+    system: GANSystem, images: Tensor, device: torch.device | None = None, batch: int = BATCH
+) -> Tensor:
+    """Q's raw outputs ``[N, P]`` for images ``[N, C, H, W]``: float in [-1, 1], or uint8
+    (converted chunk by chunk, so a whole test split is never held as floats)."""
+    device = device or next(system.discriminator.parameters()).device
+    out = []
+    with eval_mode(system.discriminator):
+        for chunk in images.split(batch):
+            chunk = chunk.to(device, non_blocking=True)
+            x = to_unit_range(chunk) if chunk.dtype == torch.uint8 else chunk.float()
+            _, posterior = system.discriminator(x, with_q=True)
+            if posterior is None:
+                raise Unavailable("the discriminator has no Q head (no regularised codes)")
+            out.append(posterior.float())
+    return torch.cat(out)
+
+
+def mutual_information(system: GANSystem, z: Tensor, posterior: Tensor) -> dict[str, dict[str, float | None]]:
+    """Per regularised code: ``nll`` (mean −log Q(c|x)), ``entropy`` H(c) and the variational
+    lower bound ``mi_lower_bound`` = H(c) − NLL (None where H(c) is undefined)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for e in system.latent.regularized:
+        nll = float(-e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean())
+        h = e.code.entropy()
+        out[e.name] = {
+            "nll": nll,
+            "entropy": None if h is None else float(h),
+            "mi_lower_bound": None if h is None else float(h) - nll,
+        }
+    return out
+
+
+def cluster_ids(entry: LatentEntry, posterior: Tensor) -> Tensor:
+    """Q's most likely category per image, ``[N]`` int64."""
+    return posterior[:, entry.posterior].argmax(dim=1)
+
+
+@torch.no_grad()
+def quick_evaluate(
+    system: GANSystem,
+    test_images_u8: Tensor | None,
+    test_labels: Tensor | None,
+    device: torch.device,
+    samples: int,
+    generator: torch.Generator,
+) -> dict[str, float]:
+    """Cheap numbers for in-training logging, as ``{"mi_lower_bound/CODE": nats,
+    "accuracy/CODE": fraction}``.
+
+    The MI lower bound of every regularised code on ``samples`` fresh samples drawn with
+    ``generator`` (categorical: ln K − CE; continuous: entropy − NLL), and, when labels are
+    given, the Hungarian-matched accuracy of Q's argmax for each categorical code on at most
+    2000 test images. Models run in eval mode; their previous modes are restored.
+    """
+    from ganzoo.measures import matched_accuracy
+
+    out: dict[str, float] = {}
+    if not system.latent.regularized:
+        return out
+    z = system.latent.sample(samples, generator, device)  # [N, D]
+    images = generate_images(system, z)
+    for name, values in mutual_information(system, z, posteriors(system, images, device)).items():
+        if values["mi_lower_bound"] is not None:
+            out[f"mi_lower_bound/{name}"] = values["mi_lower_bound"]
+    codes = categorical_codes(system)
+    if codes and test_images_u8 is not None and test_labels is not None and len(test_labels):
+        n = min(QUICK_TEST_IMAGES, len(test_labels))
+        posterior = posteriors(system, test_images_u8[:n], device)
+        labels = test_labels[:n].cpu()
+        for e in codes:
+            predicted = cluster_ids(e, posterior).cpu()
+            out[f"accuracy/{e.name}"] = matched_accuracy(
+                predicted, labels, num_clusters=e.code.categories
+            ).accuracy
+    return out
+
+
+# -- loading a run -----------------------------------------------------------------------------
+@attrs.define(eq=False)
+class LoadedRun:
+    """A trained system rebuilt from a checkpoint, with what built it."""
+
+    system: GANSystem
+    recipe: Any
+    registry: Any
+    plugins: Any
+    checkpoint: Path
+    run_dir: Path
+    step: int
+    device: torch.device
+    warnings: list[str] = attrs.field(factory=list)
+
+
+def run_dir_of(checkpoint: Path) -> Path:
+    """The run directory a checkpoint file belongs to (``RUN/checkpoints/step_*.pt``)."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+
+
+def load_run(
+    path: str | Path, device: torch.device | str = "cpu", plugin_options: Sequence[str] = ()
+) -> LoadedRun:
+    """Rebuild the system of a run directory (its newest valid checkpoint) or of one ``.pt``
+    checkpoint, weights loaded, in eval mode on ``device``. Problems are ``UserError``s."""
+    from ganzoo import checkpoint as ckpt
+    from ganzoo.model import build_system
+    from ganzoo.session import open_raw_recipe
+
+    path = Path(path)
+    device = torch.device(device)
+    warnings: list[str] = []
+    if not path.exists():
+        raise UserError(f"{path}: no such run directory or checkpoint file")
+    if path.is_dir():
+        if not ckpt.list_checkpoints(path):
+            raise UserError(
+                f"{path}: no checkpoints (expected {path / 'checkpoints'}/step_*.pt); "
+                "is this a ganzoo run directory?"
+            )
+        checkpoint, payload, warnings = ckpt.newest_valid_checkpoint(path, "cpu")
+        run_dir = path
+    else:
+        checkpoint, payload = path, ckpt.load_checkpoint(path, "cpu")
+        run_dir = run_dir_of(path)
+    try:
+        session = open_raw_recipe(payload["recipe"], str(run_dir / "recipe.toml"), (), plugin_options)
+    except UserError as exc:
+        lines = [str(exc)]
+        for where, info in payload.get("components", {}).items():
+            if info.get("distribution") and info["distribution"] != "torch-ganzoo":
+                lines.append(
+                    f"  {where} = {info['kind']} '{info['name']}' came from plugin "
+                    f"{info['plugin']} ({info['distribution']} {info['version']})"
+                )
+        raise UserError("\n".join(lines)) from None
+    recipe, registry = session.recipe, session.registry
+    shape = payload.get("image_shape")
+    if shape is None:
+        shape = load_dataset(recipe, registry, "test").shape
+    system = build_system(recipe, registry, tuple(int(s) for s in shape))  # type: ignore[arg-type]
+    try:
+        system.generator.load_state_dict(payload["models"]["generator"])
+        system.discriminator.load_state_dict(payload["models"]["discriminator"])
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{checkpoint}: weights do not fit the saved recipe's model ({first})") from None
+    system.to(device)
+    system.generator.eval()
+    system.discriminator.eval()
+    return LoadedRun(
+        system=system,
+        recipe=recipe,
+        registry=registry,
+        plugins=session.plugins,
+        checkpoint=Path(checkpoint),
+        run_dir=run_dir,
+        step=int(payload["step"]),
+        device=device,
+        warnings=list(warnings),
+    )
+
+
+# -- the context metrics see ---------------------------------------------------------------------
+def _seed_for(seed: int, purpose: str) -> int:
+    return (int(seed) * 1_000_003 + zlib.crc32(purpose.encode())) % (2**63)
+
+
+@attrs.define(eq=False)
+class EvalContext:
+    """What a metric may use. Data splits load lazily (``test_data``/``train_data`` may be
+    given directly, e.g. in tests); random numbers come only from seeded generators, so
+    results do not depend on which metrics run or in what order."""
+
+    system: GANSystem
+    device: torch.device = attrs.field(factory=lambda: torch.device("cpu"), converter=torch.device)
+    recipe: Any = None
+    registry: Any = None
+    samples: int = DEFAULT_SAMPLES
+    seed: int = 0
+    out_dir: Path | None = None
+    writer: Any = None
+    step: int = 0
+    batch: int = BATCH
+    log: Callable[[str], None] | None = None
+    test_data_: ImageData | None = attrs.field(default=None, alias="test_data")
+    train_data_: ImageData | None = attrs.field(default=None, alias="train_data")
+    cache: dict[str, Any] = attrs.field(factory=dict)
+    generator: torch.Generator = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.generator = self.rng("samples")
+
+    # random streams
+    def rng(self, purpose: str) -> torch.Generator:
+        """A fresh generator on the device, seeded from (seed, purpose)."""
+        return torch.Generator(device=self.device).manual_seed(_seed_for(self.seed, purpose))
+
+    def say(self, message: str) -> None:
+        if self.log is not None:
+            self.log(message)
+
+    # data
+    def _load(self, split: str) -> ImageData:
+        if self.recipe is None or self.registry is None:
+            raise Unavailable(f"no {split} data given and no recipe to load it from")
+        try:
+            return load_dataset(self.recipe, self.registry, split)
+        except UserError as exc:
+            raise Unavailable(f"the {split} split could not be loaded: {exc}") from None
+
+    @property
+    def test_data(self) -> ImageData:
+        if self.test_data_ is None:
+            self.test_data_ = self._load("test")
+        return self.test_data_
+
+    @property
+    def train_data(self) -> ImageData:
+        if self.train_data_ is None:
+            self.train_data_ = self._load("train")
+        return self.train_data_
+
+    @property
+    def dataset_name(self) -> str:
+        return self.recipe.data.type if self.recipe is not None else "given data"
+
+    def labelled(self, data: ImageData, split: str) -> ImageData:
+        """``data`` if it has labels, else ``Unavailable``."""
+        if data.labels is None:
+            raise Unavailable(f"dataset '{self.dataset_name}' has no labels ({split} split)")
+        return data
+
+    # models
+    def generate(self, z: Tensor) -> Tensor:
+        return generate_images(self.system, z.to(self.device), self.batch)
+
+    def posteriors(self, images: Tensor) -> Tensor:
+        return posteriors(self.system, images, self.device, self.batch)
+
+    def generated(self) -> tuple[Tensor, Tensor]:
+        """``samples`` fresh draws ``z [N, D]`` and their images ``[N, C, H, W]``; drawn once
+        from their own stream and shared by the metrics that need generated samples."""
+        key = ("generated", self.samples)
+        if key not in self.cache:
+            z = self.system.latent.sample(self.samples, self.rng("generated"), self.device)
+            self.cache[key] = (z, self.generate(z))
+        return self.cache[key]
+
+    def output_path(self, name: str) -> Path | None:
+        if self.out_dir is None:
+            return None
+        Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+        return Path(self.out_dir) / name
+
+
+# -- running metrics and assembling the report -----------------------------------------------------
+def merge(into: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``part`` into ``into``: dicts recursively, other values replaced."""
+    for key, value in part.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data: numpy/torch scalars to Python, non-finite floats to None."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, torch.Tensor):
+        return plain(value.tolist())
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def code_skeleton(recipe: Any, system: GANSystem) -> dict[str, dict[str, Any]]:
+    codes = {}
+    for e in system.latent.regularized:
+        type_name = recipe.latent[e.name].type if recipe is not None and e.name in recipe.latent else type(e.code).__name__.lower()
+        info: dict[str, Any] = {
+            "type": type_name,
+            "kind": "categorical" if e.code.categories is not None else "continuous",
+            "weight": float(e.weight),
+        }
+        if e.code.categories is not None:
+            info["categories"] = int(e.code.categories)
+        else:
+            info["dims"] = int(e.code.width)
+        codes[e.name] = info
+    return codes
+
+
+def summarize(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The summary (every key of ``SUMMARY_KEYS``) and where each value came from."""
+    summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS)
+    source: dict[str, str] = {}
+    codes = report.get("codes", {})
+    first = next((n for n, c in codes.items() if c.get("kind") == "categorical"), None)
+    if first is not None:
+        for key in CATEGORICAL_SUMMARY:
+            value = codes[first].get(key)
+            if value is not None:
+                summary[key], source[key] = value, first
+    if summary["mi_lower_bound"] is None:  # no categorical code: the first code with a bound
+        for name, c in codes.items():
+            if c.get("mi_lower_bound") is not None:
+                for key in ("mi_lower_bound", "entropy"):
+                    summary[key], source[key] = c.get(key), name
+                break
+    for prop in SHAPE_PROPERTIES:
+        best: tuple[float, str] | None = None
+        for name, c in codes.items():
+            item = (c.get("best") or {}).get(prop)
+            if item and item.get("abs_rho") is not None and (best is None or item["abs_rho"] > best[0]):
+                best = (item["abs_rho"], f"{name}[{item['dim']}]")
+        if best is not None:
+            summary[f"{prop}_abs_rho"], source[f"{prop}_abs_rho"] = best
+    if report.get("frechet_distance") is not None:
+        summary["frechet_distance"] = report["frechet_distance"]
+    return summary, source
+
+
+def metric_names(registry: Any) -> list[str]:
+    """Every registered metric, in registration order (first-party ones first)."""
+    return list(registry.components.get("metric", {}))
+
+
+def evaluate(
+    run: LoadedRun | str | Path,
+    metrics: Sequence[str] | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    *,
+    device: torch.device | str = "cpu",
+    out_dir: str | Path | None = None,
+    writer: Any = None,
+    seed: int = 0,
+    configs: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+    context: EvalContext | None = None,
+) -> dict[str, Any]:
+    """Run ``metrics`` (default: every registered one) on a run and return the report.
+
+    ``run``: a :class:`LoadedRun`, a run directory or a checkpoint file. ``configs`` maps a
+    metric name to its config object (default: the metric's defaults). PNGs go to
+    ``out_dir`` (none if None); images and ``eval/...`` scalars to ``writer`` if given.
+    """
+    if not isinstance(run, LoadedRun):
+        run = load_run(run, device)
+    if samples < 2:
+        raise UserError(f"--samples: need at least 2 samples, got {samples}")
+    registry = run.registry
+    names = list(metrics) if metrics else metric_names(registry)
+    specs = [registry.get("metric", name) for name in dict.fromkeys(names)]
+    ctx = context or EvalContext(
+        system=run.system,
+        device=run.device,
+        recipe=run.recipe,
+        registry=registry,
+        samples=samples,
+        seed=seed,
+        out_dir=Path(out_dir) if out_dir is not None else None,
+        writer=writer,
+        step=run.step,
+        log=log,
+    )
+    report: dict[str, Any] = {
+        "checkpoint": str(run.checkpoint),
+        "step": int(run.step),
+        "recipe": run.recipe.name,
+        "dataset": run.recipe.data.type,
+        "samples": int(samples),
+        "codes": code_skeleton(run.recipe, run.system),
+        "frechet_distance": None,
+        "summary": dict.fromkeys(SUMMARY_KEYS),
+        "metrics": {},
+    }
+    if run.warnings:
+        report["warnings"] = list(run.warnings)
+    with eval_mode(run.system.generator, run.system.discriminator):
+        for spec in specs:
+            config = (configs or {}).get(spec.name) or spec.config()
+            start = time.perf_counter()
+            status: dict[str, Any] = {"status": "ok"}
+            ctx.say(f"metric {spec.name} ...")
+            try:
+                metric = spec.build(config)
+                with torch.no_grad():
+                    part = metric.compute(ctx)
+                merge(report, part or {})
+            except Unavailable as exc:
+                status = {"status": "unavailable", "reason": str(exc)}
+            except UserError:
+                raise
+            except Exception as exc:  # one broken (plugin) metric must not lose the others
+                status = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+            status["seconds"] = round(time.perf_counter() - start, 3)
+            report["metrics"][spec.name] = status
+    report["summary"], report["summary_source"] = summarize(report)
+    report = plain(report)
+    if writer is not None:
+        log_report(writer, report, run.step)
+    return report
+
+
+# -- TensorBoard ------------------------------------------------------------------------------------
+def report_scalars(report: dict[str, Any]) -> dict[str, float]:
+    """``eval/...`` scalars of a report: the summary and every numeric per-code value."""
+    out: dict[str, float] = {}
+    for key, value in report.get("summary", {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f"eval/summary/{key}"] = float(value)
+    for name, code in report.get("codes", {}).items():
+        for key, value in code.items():
+            if key in ("weight", "categories", "dims"):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"eval/{key}/{name}"] = float(value)
+        for prop, item in (code.get("best") or {}).items():
+            if item and item.get("rho") is not None:
+                out[f"eval/{prop}_rho/{name}_{item['dim']}"] = float(item["rho"])
+    return out
+
+
+def log_report(writer: Any, report: dict[str, Any], step: int) -> None:
+    for tag, value in report_scalars(report).items():
+        writer.add_scalar(tag, value, step)
+    writer.flush()
+
+
+def hparams_of(recipe: Any) -> dict[str, Any]:
+    """Flattened scalar recipe values for TensorBoard's HParams (lists as text)."""
+    from ganzoo.session import flatten
+
+    skip_prefixes = ("data.root", "data.download", "plugins")
+    skip_train = {
+        "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "eval_every",
+        "eval_samples", "sample_count", "traversal_rows", "traversal_steps", "traversal_range",
+    }
+    out: dict[str, Any] = {}
+    for key, value in flatten(recipe.to_dict()).items():
+        if key.startswith(skip_prefixes) or (key.startswith("train.") and key.split(".", 1)[1] in skip_train):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        if isinstance(value, (bool, int, float, str)):
+            out[key] = value
+    return out
+
+
+def write_hparams(run_dir: Path, recipe: Any, report: dict[str, Any], folder: str = "hparams") -> Path:
+    """Record the recipe's hyper-parameters with the summary metrics for TensorBoard's HParams
+    dashboard in ``run_dir/folder`` (replacing an earlier evaluation's record there)."""
+    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard.summary import hparams as hparams_summaries
+
+    target = Path(run_dir) / folder
+    if target.is_dir():
+        for old in target.glob("events.out.tfevents.*"):
+            old.unlink(missing_ok=True)
+    hparams = hparams_of(recipe)
+    hparams["eval.checkpoint_step"] = int(report["step"])
+    metrics = {
+        f"hparams/{key}": float(value)
+        for key, value in report["summary"].items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    exp, ssi, sei = hparams_summaries(hparams, metrics)
+    step = int(report["step"])
+    with SummaryWriter(str(target)) as writer:
+        for summary in (exp, ssi, sei):
+            writer.file_writer.add_summary(summary, step)
+        for tag, value in metrics.items():
+            writer.add_scalar(tag, value, step)
+    return target
+
+
+__all__ = [
+    "SUMMARY_KEYS",
+    "EvalContext",
+    "LoadedRun",
+    "Metric",
+    "Unavailable",
+    "evaluate",
+    "eval_mode",
+    "generate_images",
+    "hparams_of",
+    "load_run",
+    "log_report",
+    "mutual_information",
+    "posteriors",
+    "quick_evaluate",
+    "report_scalars",
+    "write_hparams",
+]

@@ -1,0 +1,412 @@
+"""``ganzoo sample``: images from a trained generator, with codes fixed or swept.
+
+Only the generator is rebuilt (from the recipe saved in the checkpoint), so no dataset is
+needed. Latents are always drawn on the CPU from a generator seeded with ``--seed`` and then
+moved to the device, so a seed gives the same latents on every machine; fixed codes replace
+their columns *after* the draw, so changing one ``--code`` leaves every other value alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+from torch import Tensor, nn
+
+from ganzoo import checkpoint as ckpt
+from ganzoo.errors import UserError, did_you_mean
+from ganzoo.latent import LatentEntry, LatentSpace
+
+PADDING = 2
+PAD_VALUE = 0.5
+
+
+# -- loading ---------------------------------------------------------------------------------
+@attrs.frozen
+class LoadedGenerator:
+    generator: nn.Module  # in eval mode, on ``device``
+    latent: LatentSpace
+    image_shape: tuple[int, int, int]
+    checkpoint: Path
+    step: int
+    device: torch.device
+    warnings: tuple[str, ...] = ()
+
+
+def find_checkpoint(path: str | Path) -> tuple[Path, dict[str, Any], list[str]]:
+    """A ``.pt`` file, or the newest checkpoint of a run directory that loads (damaged newer
+    ones are skipped with a warning each). Raises ``UserError`` when there is none."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such run directory or checkpoint file")
+    if path.is_file():
+        return path, ckpt.load_checkpoint(path), []
+    candidates = ckpt.list_checkpoints(path)
+    if not candidates:  # the run's checkpoints/ folder itself
+        candidates = sorted(p for p in path.iterdir() if ckpt._NAME.match(p.name))
+    if not candidates:
+        raise UserError(
+            f"{path}: no checkpoint found (expected {path / 'checkpoints' / 'step_NNNNNNNN.pt'}); "
+            "give a run directory written by 'ganzoo run' or a .pt checkpoint"
+        )
+    warnings: list[str] = []
+    for candidate in reversed(candidates):
+        try:
+            return candidate, ckpt.load_checkpoint(candidate), warnings
+        except ckpt.CheckpointError as exc:
+            warnings.append(f"skipping {exc}")
+    raise UserError(f"{path}: no valid checkpoint; " + "; ".join(warnings))
+
+
+def load_generator(
+    path: str | Path,
+    device: torch.device,
+    plugin_options: Sequence[str] = (),
+    *,
+    strict_plugins: bool = False,
+) -> LoadedGenerator:
+    """Rebuild the generator and latent space of a run from its checkpoint."""
+    from ganzoo.model import build_system
+    from ganzoo.session import open_raw_recipe
+
+    checkpoint, payload, warnings = find_checkpoint(path)
+    if "image_shape" not in payload:
+        raise UserError(f"{checkpoint}: checkpoint does not record the image shape; cannot rebuild the generator")
+    try:
+        session = open_raw_recipe(
+            payload["recipe"], f"{checkpoint} (saved recipe)", (), plugin_options, strict=strict_plugins
+        )
+    except UserError as exc:
+        raise UserError(_with_provenance(str(exc), payload)) from None
+    image_shape = tuple(int(v) for v in payload["image_shape"])
+    system = build_system(session.recipe, session.registry, image_shape)  # type: ignore[arg-type]
+    try:
+        system.generator.load_state_dict(payload["models"]["generator"])
+    except (KeyError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{checkpoint}: generator weights do not fit the saved recipe ({first})") from None
+    generator = system.generator.to(device).eval()
+    return LoadedGenerator(
+        generator, system.latent, image_shape, checkpoint, int(payload["step"]), device, tuple(warnings)
+    )
+
+
+def _with_provenance(message: str, payload: dict[str, Any]) -> str:
+    """Name the third-party plugins the checkpoint's components came from."""
+    lines = [message]
+    for where, info in payload.get("components", {}).items():
+        if isinstance(info, dict) and info.get("distribution") not in (None, "", "torch-ganzoo"):
+            lines.append(
+                f"  {where} = {info.get('kind')} '{info.get('name')}' came from plugin "
+                f"{info.get('plugin')} ({info.get('distribution')} {info.get('version')}); load it with -p"
+            )
+    return "\n".join(lines)
+
+
+# -- code options ----------------------------------------------------------------------------
+def _entry(latent: LatentSpace, name: str, option: str) -> LatentEntry:
+    names = [e.name for e in latent.entries]
+    if name not in names:
+        raise UserError(
+            f"{option}: unknown code '{name}'{did_you_mean(name, names)}; "
+            f"this model's codes: {', '.join(names)}"
+        )
+    return latent.entry(name)
+
+
+def _describe(entry: LatentEntry) -> str:
+    code = entry.code
+    if code.categories is not None:
+        return f"categorical with {code.categories} categories"
+    return f"continuous with {code.width} dimension{'s' if code.width != 1 else ''}"
+
+
+def code_value(entry: LatentEntry, text: str) -> Tensor:
+    """The ``[width]`` block for ``--code NAME=TEXT``: a one-hot vector for a categorical code,
+    the given numbers for a continuous one."""
+    option = f"--code {entry.name}={text}"
+    code = entry.code
+    text = text.strip()
+    if code.categories is not None:
+        k = code.categories
+        try:
+            index = int(text)
+        except ValueError:
+            raise UserError(
+                f"{option}: '{text}' is not a category; {entry.name} is categorical, "
+                f"give an integer 0..{k - 1}"
+            ) from None
+        if not 0 <= index < k:
+            raise UserError(
+                f"{option}: category {index} is out of range; {entry.name} has {k} categories, "
+                f"valid values are 0..{k - 1}"
+            )
+        return torch.nn.functional.one_hot(torch.tensor(index), k).float()
+    parts = [p.strip() for p in text.split(",")]
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise UserError(f"{option}: '{part}' is not a number") from None
+        if not math.isfinite(value):
+            raise UserError(f"{option}: '{part}' is not a finite number")
+        values.append(value)
+    if len(values) != code.width:
+        example = ",".join(["0.5"] * code.width)
+        raise UserError(
+            f"{option}: {entry.name} is {_describe(entry)}; give {code.width} "
+            f"comma-separated number{'s' if code.width != 1 else ''} (e.g. {entry.name}={example}), "
+            f"got {len(values)}"
+        )
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def parse_codes(latent: LatentSpace, assignments: Sequence[str]) -> dict[str, Tensor]:
+    """``["digit=2", "style=0.5,-1"]`` -> ``{name: [width] tensor}``."""
+    fixed: dict[str, Tensor] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not value.strip():
+            raise UserError(f"--code {item}: expected NAME=VALUE, e.g. --code digit=3 or --code style=0.5,-1")
+        entry = _entry(latent, name, f"--code {item}")
+        if name in fixed:
+            raise UserError(f"--code: '{name}' is given twice")
+        fixed[name] = code_value(entry, value)
+    return fixed
+
+
+@attrs.frozen
+class Traverse:
+    entry: LatentEntry
+    dim: int | None  # None for a categorical code
+
+    @property
+    def label(self) -> str:
+        if self.dim is None:
+            return self.entry.name
+        return f"{self.entry.name}[{self.dim}]" if self.entry.code.width > 1 else self.entry.name
+
+
+def parse_traverse(latent: LatentSpace, text: str, fixed: dict[str, Tensor] | None = None) -> Traverse:
+    """``NAME`` or ``NAME:DIM`` -> which code (and dimension) to sweep."""
+    name, sep, dim_text = text.partition(":")
+    name = name.strip()
+    entry = _entry(latent, name, f"--traverse {text}")
+    code = entry.code
+    if code.categories is not None:
+        if sep:
+            raise UserError(
+                f"--traverse {text}: {name} is categorical; it sweeps all {code.categories} "
+                f"categories, give just --traverse {name}"
+            )
+        if fixed and name in fixed:
+            raise UserError(f"--traverse {name}: {name} is also fixed with --code; give one or the other")
+        return Traverse(entry, None)
+    dim = 0
+    if sep:
+        try:
+            dim = int(dim_text)
+        except ValueError:
+            raise UserError(f"--traverse {text}: '{dim_text}' is not a dimension number") from None
+    if not 0 <= dim < code.width:
+        raise UserError(
+            f"--traverse {text}: dimension {dim} is out of range; {name} has {code.width} "
+            f"dimension{'s' if code.width != 1 else ''} (0..{code.width - 1})"
+        )
+    if fixed and name in fixed and code.width == 1:
+        raise UserError(f"--traverse {name}: {name} is also fixed with --code; give one or the other")
+    return Traverse(entry, dim)
+
+
+# -- latents ---------------------------------------------------------------------------------
+def sample_latents(latent: LatentSpace, n: int, seed: int, fixed: dict[str, Tensor] | None = None) -> Tensor:
+    """``[n, D]`` on the CPU: every code drawn with ``seed``, then the fixed codes written in."""
+    rng = torch.Generator(device="cpu").manual_seed(int(seed))
+    z = latent.sample(n, rng, torch.device("cpu"))
+    for name, value in (fixed or {}).items():
+        z[:, latent.entry(name).columns] = value.to(z.dtype)
+    return z
+
+
+def sweep_values(traverse: Traverse, steps: int, span: tuple[float, float]) -> Tensor:
+    """The swept values: ``[K, K]`` one-hot rows for a categorical code, ``[S]`` otherwise."""
+    if traverse.dim is None:
+        return torch.eye(traverse.entry.code.width)
+    return torch.linspace(float(span[0]), float(span[1]), steps)
+
+
+def traversal_latents(
+    latent: LatentSpace,
+    traverse: Traverse,
+    rows: int,
+    seed: int,
+    fixed: dict[str, Tensor] | None,
+    steps: int,
+    span: tuple[float, float],
+) -> tuple[Tensor, Tensor]:
+    """``([rows * S, D], sweep)``, row-major: row r keeps draw r, column s the s-th swept value.
+    For a continuous code only dimension ``dim`` changes; its other dimensions keep the row's
+    value (drawn, or fixed with ``--code``)."""
+    base = sample_latents(latent, rows, seed, fixed)  # [R, D]
+    sweep = sweep_values(traverse, steps, span)
+    count = sweep.shape[0]
+    z = base.unsqueeze(1).repeat(1, count, 1)  # [R, S, D]
+    columns = traverse.entry.columns
+    if traverse.dim is None:
+        z[:, :, columns] = sweep.unsqueeze(0)
+    else:
+        z[:, :, columns.start + traverse.dim] = sweep.unsqueeze(0)
+    return z.reshape(rows * count, -1), sweep
+
+
+# -- rendering -------------------------------------------------------------------------------
+def render(loaded: LoadedGenerator, z: Tensor) -> Tensor:
+    """Display images ``[N, C, H, W]`` in [0, 1] on the CPU."""
+    from ganzoo.images import generate, to_display
+
+    return to_display(generate(loaded.generator, z.to(loaded.device))).cpu()
+
+
+def grid(images: Tensor, nrow: int) -> Tensor:
+    from torchvision.utils import make_grid
+
+    return make_grid(images, nrow=nrow, padding=PADDING, pad_value=PAD_VALUE)
+
+
+def default_nrow(n: int) -> int:
+    return int(max(1, round(n**0.5)))
+
+
+def to_pil(image: Tensor) -> Any:
+    """``[3, H, W]`` in [0, 1] -> PIL RGB image (rounded as torchvision's ``save_image``)."""
+    from PIL import Image
+
+    array = image.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to("cpu", torch.uint8).numpy()
+    return Image.fromarray(array)
+
+
+def png_bytes(image: Tensor) -> bytes:
+    buffer = io.BytesIO()
+    to_pil(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(frames: Sequence[Tensor], frame_ms: int) -> bytes:
+    """An endlessly looping GIF of ``[3, H, W]`` frames. A strip under each frame shows how far
+    through the sweep it is (which also keeps Pillow from merging identical frames)."""
+    from PIL import Image
+
+    pictures = []
+    count = len(frames)
+    for i, frame in enumerate(frames):
+        _, height, width = frame.shape
+        strip = torch.full((3, 4, width), 0.25)
+        filled = max(1, round(width * (i + 1) / count))
+        strip[:, 1:3, :filled] = 1.0
+        picture = to_pil(torch.cat([frame, strip], dim=1))
+        pictures.append(picture.convert("P", palette=Image.Palette.ADAPTIVE, colors=256))
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=pictures[1:],
+        duration=int(frame_ms),
+        loop=0,
+        disposal=1,
+    )
+    return buffer.getvalue()
+
+
+def write_file(path: Path, data: bytes, option: str) -> None:
+    """Create the folder and write via a temporary file and a rename."""
+    try:
+        ckpt.atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise UserError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def check_output(path: Path, suffix: str, option: str) -> None:
+    if path.suffix.lower() != suffix:
+        raise UserError(f"{option} {path}: the file name must end in {suffix}")
+    if path.is_dir():
+        raise UserError(f"{option} {path}: is a directory; give a file name ending in {suffix}")
+
+
+# -- the command -----------------------------------------------------------------------------
+@attrs.frozen
+class SampleResult:
+    png: Path
+    size: tuple[int, int]  # width, height in pixels
+    rows: int
+    columns: int
+    images: int
+    gif: Path | None = None
+    frames: int = 0
+
+
+def run_sample(
+    loaded: LoadedGenerator,
+    out: Path,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    nrow: int | None = None,
+    codes: Sequence[str] = (),
+    traverse: str | None = None,
+    span: tuple[float, float] = (-2.0, 2.0),
+    steps: int = 10,
+    gif: Path | None = None,
+    frame_ms: int = 250,
+) -> SampleResult:
+    """Write the sample (or traversal) grid to ``out`` and, for a traversal, the GIF."""
+    out = Path(out)
+    check_output(out, ".png", "--out")
+    if gif is not None:
+        gif = Path(gif)
+        if traverse is None:
+            raise UserError("--gif needs --traverse NAME: the animation steps through the sweep")
+        check_output(gif, ".gif", "--gif")
+    if n is not None and n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    fixed = parse_codes(loaded.latent, codes)
+    if traverse is None:
+        count = 64 if n is None else n
+        columns = nrow if nrow is not None else default_nrow(count)
+        if columns < 1:
+            raise UserError(f"--nrow must be at least 1, got {columns}")
+        z = sample_latents(loaded.latent, count, seed, fixed)
+        picture = grid(render(loaded, z), columns)
+        write_file(out, png_bytes(picture), "--out")
+        shown = min(columns, count)
+        return SampleResult(out, (picture.shape[2], picture.shape[1]), math.ceil(count / shown), shown, count)
+
+    if nrow is not None:
+        raise UserError("--nrow does not apply with --traverse: each row is one draw, each column one sweep value")
+    if steps < 2:
+        raise UserError(f"--steps must be at least 2, got {steps}")
+    plan = parse_traverse(loaded.latent, traverse, fixed)
+    rows = 8 if n is None else n
+    z, sweep = traversal_latents(loaded.latent, plan, rows, seed, fixed, steps, span)
+    count = sweep.shape[0]
+    images = render(loaded, z)  # [R * S, C, H, W]
+    picture = grid(images, count)
+    png = png_bytes(picture)
+    gif_data = None
+    if gif is not None:
+        per_step = images.reshape(rows, count, *images.shape[1:])
+        frames = [grid(per_step[:, s], default_nrow(rows)) for s in range(count)]
+        gif_data = gif_bytes(frames, frame_ms)
+    write_file(out, png, "--out")
+    if gif is not None and gif_data is not None:
+        write_file(gif, gif_data, "--gif")
+    return SampleResult(
+        out, (picture.shape[2], picture.shape[1]), rows, count, rows * count, gif, count if gif else 0
+    )
