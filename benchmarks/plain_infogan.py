@@ -15,6 +15,14 @@ Architecture (Chen et al. 2016, InfoGAN, Table 1, MNIST):
 * D head: FC 1 (logit).  Q head: FC 128-BN-LReLU(0.1) -> FC 10 + 2
   (categorical logits, then the means of the two continuous codes; std fixed to 1).
 
+The layers match ganzoo's ``dcgan`` backbone at 28x28 exactly, so that the two
+sides of the benchmark do the same arithmetic: every conv / linear layer that is
+followed by batch norm has no bias (BN's shift replaces it); the first D conv,
+the last G upconv and both heads keep theirs; activations are not in-place.
+G and the D trunk use the DCGAN initialisation (conv/linear weights N(0, 0.02),
+BN weights N(1, 0.02), biases 0; ganzoo's ``init_std`` default), the two heads
+PyTorch's default initialisation.
+
 One training step (same order as ganzoo's trainer):
 
 1. sample noise and codes with a ``torch.Generator`` on the device;
@@ -28,7 +36,7 @@ One training step (same order as ganzoo's trainer):
 
 The trunk is run once per input batch (real, detached fake, fake) and feeds
 both heads; real and fake batches go through the trunk separately, so batch
-norm sees single-source batches.  Weights use PyTorch's default initialisation.
+norm sees single-source batches.
 
 MI term: ``lambda_cat * CE(cat_logits, c_cat) + lambda_cont * 0.5 *
 mean_over_batch(sum_over_codes((mu - c_cont)**2))`` -- the fixed-std Gaussian
@@ -63,6 +71,7 @@ LR_D = 2e-4
 LR_G = 1e-3
 BETAS = (0.5, 0.999)
 LRELU = 0.1
+INIT_STD = 0.02  # ganzoo's dcgan ``init_std`` default; 0 keeps PyTorch's default init
 
 
 # --------------------------------------------------------------------------- models
@@ -72,17 +81,17 @@ class Generator(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.fc = nn.Sequential(
-            nn.Linear(LATENT_DIM, 1024),
+            nn.Linear(LATENT_DIM, 1024, bias=False),
             nn.BatchNorm1d(1024),
-            nn.ReLU(inplace=True),
-            nn.Linear(1024, 7 * 7 * 128),
+            nn.ReLU(),
+            nn.Linear(1024, 7 * 7 * 128, bias=False),
             nn.BatchNorm1d(7 * 7 * 128),
-            nn.ReLU(inplace=True),
+            nn.ReLU(),
         )
         self.deconv = nn.Sequential(
-            nn.ConvTranspose2d(128, 64, 4, 2, 1),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),
             nn.BatchNorm2d(64),
-            nn.ReLU(inplace=True),
+            nn.ReLU(),
             nn.ConvTranspose2d(64, 1, 4, 2, 1),
             nn.Tanh(),
         )
@@ -97,15 +106,15 @@ class DiscriminatorTrunk(nn.Module):
         super().__init__()
         self.conv = nn.Sequential(
             nn.Conv2d(1, 64, 4, 2, 1),
-            nn.LeakyReLU(LRELU, inplace=True),
-            nn.Conv2d(64, 128, 4, 2, 1),
+            nn.LeakyReLU(LRELU),
+            nn.Conv2d(64, 128, 4, 2, 1, bias=False),
             nn.BatchNorm2d(128),
-            nn.LeakyReLU(LRELU, inplace=True),
+            nn.LeakyReLU(LRELU),
         )
         self.fc = nn.Sequential(
-            nn.Linear(128 * 7 * 7, 1024),
+            nn.Linear(128 * 7 * 7, 1024, bias=False),
             nn.BatchNorm1d(1024),
-            nn.LeakyReLU(LRELU, inplace=True),
+            nn.LeakyReLU(LRELU),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -118,7 +127,7 @@ class QHead(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(1024, 128),
             nn.BatchNorm1d(128),
-            nn.LeakyReLU(LRELU, inplace=True),
+            nn.LeakyReLU(LRELU),
             nn.Linear(128, N_CAT + N_CONT),
         )
 
@@ -127,11 +136,27 @@ class QHead(nn.Module):
         return out[:, :N_CAT], out[:, N_CAT:]
 
 
-def build_plain_models(device: torch.device | str) -> dict[str, nn.Module]:
+def dcgan_init_(module: nn.Module, std: float = INIT_STD) -> None:
+    """DCGAN init in place: conv/linear weights N(0, std), BN weights N(1, std), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+def build_plain_models(
+    device: torch.device | str, init_std: float = INIT_STD
+) -> dict[str, nn.Module]:
     """Fresh InfoGAN MNIST modules on ``device``, all in train mode.
 
     Keys: ``"G"`` (generator), ``"D"`` (shared discriminator trunk),
     ``"d_head"`` (real/fake logit) and ``"q_head"`` (code posterior).
+    G and the trunk get the DCGAN initialisation with ``init_std`` (0: PyTorch's
+    default initialisation); the heads keep PyTorch's default.
     """
     models: dict[str, nn.Module] = {
         "G": Generator(),
@@ -139,6 +164,9 @@ def build_plain_models(device: torch.device | str) -> dict[str, nn.Module]:
         "d_head": nn.Linear(1024, 1),
         "q_head": QHead(),
     }
+    if init_std > 0:
+        dcgan_init_(models["G"], init_std)
+        dcgan_init_(models["D"], init_std)
     for m in models.values():
         m.to(device).train()
     return models

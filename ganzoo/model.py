@@ -36,11 +36,11 @@ class Backbone:
 class QHead(nn.Module):
     """Q's own layers on top of D's trunk: FC - BN - lReLU(0.1) - FC to the posterior."""
 
-    def __init__(self, feature_dim: int, hidden: int, posterior_size: int):
+    def __init__(self, feature_dim: int, hidden: int, posterior_size: int, batch_norm: bool = True):
         super().__init__()
         self.net = nn.Sequential(
             nn.Linear(feature_dim, hidden),
-            nn.BatchNorm1d(hidden),
+            nn.BatchNorm1d(hidden) if batch_norm else nn.Identity(),
             nn.LeakyReLU(0.1),
             nn.Linear(hidden, posterior_size),
         )
@@ -120,7 +120,12 @@ def build_system(
             f"{type(backbone).__name__}, expected ganzoo.model.Backbone"
         )
     q_head = (
-        QHead(backbone.feature_dim, recipe.q_head.hidden, latent.posterior_size)
+        QHead(
+            backbone.feature_dim,
+            recipe.q_head.hidden,
+            latent.posterior_size,
+            recipe.q_head.batch_norm,
+        )
         if latent.posterior_size
         else None
     )

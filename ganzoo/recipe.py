@@ -55,6 +55,7 @@ class QHeadSettings:
     """InfoGAN's Q head, which shares the discriminator trunk."""
 
     hidden: int = param(128, "width of Q's hidden layer (FC-BN-lReLU-FC)", ge=1)
+    batch_norm: bool = param(True, "batch norm in Q's hidden layer (the paper's choice)")
     optimizer: Literal["discriminator", "generator"] = param(
         "discriminator",
         "who trains Q: 'discriminator' (the official code: the MI term also enters D's "

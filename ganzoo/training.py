@@ -80,7 +80,7 @@ class Trainer:
         self.progress = progress
         self.settings = recipe.train
         check_precision(device, self.settings.precision)
-        seed_everything(recipe.seed + self.dist.rank)
+        seed_everything(recipe.seed)  # identical initial weights on every process
 
         self.data = data if data is not None else load_dataset(recipe, registry, "train")
         self.system: GANSystem = build_system(recipe, registry, self.data.shape)
@@ -89,10 +89,15 @@ class Trainer:
         self.generator: nn.Module = self.system.generator
         self.discriminator = self.system.discriminator
         self.latent = self.system.latent
+        if self.settings.sync_batchnorm and self.dist.enabled and device.type != "cuda":
+            raise UserError("train.sync_batchnorm needs CUDA devices; on the CPU each process "
+                            "keeps its own batch-norm statistics")
         if self.dist.enabled and self.settings.sync_batchnorm:
             self.generator = nn.SyncBatchNorm.convert_sync_batchnorm(self.generator)
             self.discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(self.discriminator)
             self.system.generator, self.system.discriminator = self.generator, self.discriminator
+
+        seed_everything(recipe.seed + self.dist.rank)  # per-process streams from here on
 
         loss_spec = registry.get("loss", recipe.loss.type)
         self.objective = InfoGANObjective(
@@ -109,6 +114,8 @@ class Trainer:
             g_params += q_params
         else:
             d_params += q_params
+        self._d_owned_params = d_params
+        self._g_extra_params = q_params if recipe.q_head.optimizer == "generator" else []
         self.optimizers = {
             "generator": self._optimizer("generator", g_params),
             "discriminator": self._optimizer("discriminator", d_params),
@@ -150,6 +157,7 @@ class Trainer:
         self._bad_values: Tensor | None = None
         self.rollbacks = 0
         self.provenance = component_provenance(recipe, registry)
+        self._eval_data: ImageData | None = None  # test split for train.eval_every (lazy)
 
     # -- construction helpers ------------------------------------------------------------
     def _optimizer(self, role: str, params: list[nn.Parameter]) -> torch.optim.Optimizer:
@@ -158,18 +166,40 @@ class Trainer:
         return spec.build(table.config, params)
 
     def _wrap_models(self) -> tuple[nn.Module, nn.Module]:
+        """The callables the step uses for G and D.
+
+        Multi-process: G is wrapped in DistributedDataParallel (one forward with gradients and
+        one backward per step). D runs several forwards per step (real, fake, gradient
+        penalty, and G's phase where it is frozen), which DDP's reducer does not handle
+        reliably, so D's gradients are averaged with one bucketed all-reduce after its
+        backward instead (``_average_gradients``); the arithmetic is the same.
+        """
         g, d = self.generator, self.discriminator
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index or 0] if self.device.type == "cuda" else None
-            # D runs several forwards per step (real, fake, penalty) and Q's head is not
-            # used in every one, hence find_unused_parameters.
             g = DDP(g, device_ids=ids)
-            d = DDP(d, device_ids=ids, find_unused_parameters=True)
         if self.settings.compile:
             g, d = torch.compile(g), torch.compile(d)
         return g, d
+
+    def _average_gradients(self, params: list[nn.Parameter]) -> None:
+        """Average gradients over processes with one flat all-reduce."""
+        if not self.dist.enabled:
+            return
+        import torch.distributed as dist
+
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.dist.world_size
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
 
     # -- one training step -----------------------------------------------------------------
     def _set_lrs(self, step: int) -> None:
@@ -178,9 +208,12 @@ class Trainer:
             for group, base in zip(opt.param_groups, self.base_lrs[role], strict=True):
                 group["lr"] = base * multiplier
 
-    def _backward_step(self, loss: Tensor, optimizer: torch.optim.Optimizer) -> None:
+    def _backward_step(
+        self, loss: Tensor, optimizer: torch.optim.Optimizer, average: list[nn.Parameter] = ()
+    ) -> None:
         optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        self._average_gradients(list(average))  # parameters DDP does not already average
         self.scaler.step(optimizer)
         self.scaler.update()
 
@@ -205,7 +238,9 @@ class Trainer:
                     self._d_forward, real, fake, z
                 )
                 d_total = sum(d_terms.values())
-            self._backward_step(d_total, self.optimizers["discriminator"])
+            self._backward_step(
+                d_total, self.optimizers["discriminator"], self._d_owned_params
+            )
 
         # G phase: D's own parameters are frozen so no gradient work is spent on them; Q's
         # head stays trainable when it belongs to G's optimiser.
@@ -217,7 +252,8 @@ class Trainer:
             with autocast:
                 g_terms, g_stats = self.objective.generator_terms(self._d_forward, fake, z)
                 g_total = sum(g_terms.values())
-            self._backward_step(g_total, self.optimizers["generator"])
+            # Q's head (generator mode) is not inside G's DDP wrapper: average it by hand.
+            self._backward_step(g_total, self.optimizers["generator"], self._g_extra_params)
         finally:
             self.discriminator.requires_grad_(True)
 
@@ -247,6 +283,10 @@ class Trainer:
         self._bad_values = torch.where(newly_bad, values, self._bad_values)
 
     def _check_finite(self) -> None:
+        if self.dist.enabled:  # every rank stops together
+            import torch.distributed as dist
+
+            dist.all_reduce(self._bad_step, op=dist.ReduceOp.MAX)
         bad_step = int(self._bad_step)
         if bad_step < 0:
             return
@@ -255,6 +295,11 @@ class Trainer:
         raise NonFiniteLoss(bad_step, names)
 
     def _flush_scalars(self, step: int, elapsed: float, images: int) -> dict[str, float]:
+        if self.dist.enabled:  # log the mean over all processes
+            import torch.distributed as dist
+
+            dist.all_reduce(self._stat_sum)
+            self._stat_sum /= self.dist.world_size
         means = (self._stat_sum / self._stat_count).tolist()
         scalars = dict(zip(self._stat_names, means, strict=True))
         for role, opt in self.optimizers.items():
@@ -299,6 +344,35 @@ class Trainer:
         except Exception as exc:  # a broken logger plugin must not kill a long run
             print(f"warning: plugin hook {name} failed: {type(exc).__name__}: {exc}")
 
+    # -- in-training evaluation (train.eval_every) ---------------------------------------------
+    def _evaluate(self, step: int) -> None:
+        """Log ``eval/...`` scalars from ``ganzoo.evaluation.quick_evaluate`` (main process).
+
+        Uses its own random generator (same draws every time), never the training streams;
+        the models' train/eval modes are restored by ``quick_evaluate``."""
+        if not self.dist.is_main:
+            return
+        from ganzoo.evaluation import quick_evaluate
+
+        if self._eval_data is None:
+            try:
+                self._eval_data = load_dataset(self.recipe, self.registry, "test")
+            except UserError as exc:
+                print(f"warning: in-training evaluation without test data: {exc}")
+                self._eval_data = ImageData(torch.zeros(0, *self.system.image_shape, dtype=torch.uint8))
+        data = self._eval_data
+        generator = torch.Generator(device=self.device).manual_seed(self.recipe.seed + 271_828)
+        scalars = quick_evaluate(
+            self.system,
+            data.images if len(data) else None,
+            data.labels if len(data) else None,
+            self.device,
+            self.settings.eval_samples,
+            generator,
+        )
+        for tag, value in scalars.items():
+            self.writer.add_scalar(f"eval/{tag}", value, step)
+
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -310,6 +384,7 @@ class Trainer:
             "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
             "scaler": self.scaler.state_dict(),
             "rng": ckpt.capture_rng_state(self.latent_generator),
+            "latent_rng_per_rank": self._gather_latent_states(),
             "data": self.batches.state_dict(),
             "lr_factor": self.lr_factor,
             "rollbacks": self.rollbacks,
@@ -331,13 +406,27 @@ class Trainer:
         self.rollbacks = int(payload.get("rollbacks", 0))
         self.step = int(payload["step"])
         ckpt.restore_rng_state(payload["rng"], self.latent_generator)
+        per_rank = payload.get("latent_rng_per_rank") or []
+        if len(per_rank) == self.dist.world_size:  # same launch shape: continue every stream
+            self.latent_generator.set_state(per_rank[self.dist.rank].cpu())
+
+    def _gather_latent_states(self) -> list[Tensor]:
+        state = self.latent_generator.get_state()
+        if not self.dist.enabled:
+            return [state]
+        import torch.distributed as dist
+
+        states: list[Any] = [None] * self.dist.world_size
+        dist.all_gather_object(states, state)
+        return states
 
     def save_checkpoint(self) -> Path | None:
+        payload = self.state_dict()  # every process takes part (it gathers RNG states)
         if not self.dist.is_main:
             return None
         path = ckpt.checkpoint_path(self.run_dir, self.step)
         try:
-            ckpt.save_checkpoint(path, self.state_dict())
+            ckpt.save_checkpoint(path, payload)
         except OSError as exc:
             raise TrainingError(
                 f"could not write checkpoint {path}: {exc.strerror or exc}; "
@@ -365,6 +454,17 @@ class Trainer:
     def _handle_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum
 
+    def _should_stop(self) -> bool:
+        """A signal arrived (on any process: all stop at the same step)."""
+        if not self.dist.enabled:
+            return self._stop_signal is not None
+        import torch.distributed as dist
+
+        flag = torch.tensor([self._stop_signal or 0], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        self._stop_signal = int(flag.item()) or None
+        return self._stop_signal is not None
+
     def fit(self, on_step: Callable[[int, dict[str, float] | None], None] | None = None) -> dict[str, float]:
         """Train until ``train.steps``; returns the last logged scalars."""
         settings = self.settings
@@ -380,7 +480,7 @@ class Trainer:
         status = "failed"
         try:
             interval_start, interval_images = time.perf_counter(), 0
-            check_every_step = self.device.type == "cpu"
+            check_every_step = self.device.type == "cpu" and not self.dist.enabled
             while self.step < settings.steps:
                 step = self.step + 1
                 stats = self.train_step(step)
@@ -408,11 +508,13 @@ class Trainer:
                     interval_start, interval_images = now, 0
                 if settings.sample_every and (step % settings.sample_every == 0 or step == settings.steps):
                     self._write_images(step)
+                if settings.eval_every and (step % settings.eval_every == 0 or step == settings.steps):
+                    self._evaluate(step)
                 if settings.checkpoint_every and step % settings.checkpoint_every == 0:
                     self.save_checkpoint()
                 if on_step is not None:
                     on_step(step, logged)
-                if self._stop_signal is not None:
+                if self._should_stop():
                     path = self.save_checkpoint()
                     status = "interrupted"
                     raise Interrupted(self._stop_signal, path)
