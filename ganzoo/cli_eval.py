@@ -1,4 +1,4 @@
-"""``ganzoo eval`` and ``ganzoo sample`` (registered on the main command group)."""
+"""``ganzoo eval``: measure what a trained run learned (registered on the main command group)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def eval_command(
     Spearman rho with slant/width/thickness; a digit classifier (trained by ganzoo on the
     training split, cached in ~/.cache/ganzoo) gives class consistency of generated images
     and a Fréchet distance. Metrics also go to TensorBoard in the run directory, with
-    HParams for comparing seeds and recipe variants.
+    HParams (after a full evaluation) for comparing seeds and recipe variants.
     """
     import json
     import sys
@@ -81,7 +81,7 @@ def eval_command(
     finally:
         if writer is not None:
             writer.close()
-    if writer is not None:
+    if writer is not None and not metrics:  # only a full evaluation replaces the HParams record
         try:
             write_hparams(loaded.run_dir, loaded.recipe, report)
         except OSError as exc:
@@ -131,7 +131,9 @@ def print_report(report: dict[str, Any]) -> None:
     console.print(summary)
 
     for name, code in report["codes"].items():
-        console.print(f"\n[bold]code {escape(name)}[/bold] ({escape(code.get('type', ''))}, {code.get('kind', '')})")
+        kind = code.get("kind", "")
+        what = kind if code.get("type") in (None, kind) else f"{code['type']}, {kind}"
+        console.print(f"\n[bold]code {escape(name)}[/bold] ({escape(what)})")
         table = Table("measure", "value", box=None, pad_edge=False)
         for key in ("accuracy", "nmi", "mi_lower_bound", "entropy", "nll", "q_accuracy", "class_consistency", "generated_accuracy"):
             if key in code:
@@ -153,10 +155,12 @@ def print_report(report: dict[str, Any]) -> None:
                 + ", ".join(f"{k}:{v['majority_class']} ({v['share']:.2f})" for k, v in per.items())
             )
         if "factors" in code:
-            factors = Table("Spearman rho", *[f"dim {d}" for d in range(code.get("dims", 0))], "best", box=None, pad_edge=False)
+            factors = Table("Spearman rho (along a sweep)", *[f"dim {d}" for d in range(code.get("dims", 0))], "best", box=None, pad_edge=False)
             for prop, rhos in code["factors"].items():
                 best = code["best"][prop]
                 factors.add_row(prop, *[_fmt(r) for r in rhos], f"dim {best['dim']} (|rho| {best['abs_rho']:.3f})")
+            for prop, rhos in code.get("factors_pooled", {}).items():
+                factors.add_row(f"{prop} (pooled over draws)", *[_fmt(r) for r in rhos], "")
             console.print(factors)
         if "confusion_png" in code:
             console.print(f"  confusion matrix: {escape(code['confusion_png'])}")

@@ -148,7 +148,7 @@ def mutual_information(system: GANSystem, z: Tensor, posterior: Tensor) -> dict[
 
 def cluster_ids(entry: LatentEntry, posterior: Tensor) -> Tensor:
     """Q's most likely category per image, ``[N]`` int64."""
-    return posterior[:, entry.posterior].argmax(dim=1)
+    return entry.code.point_estimate(posterior[:, entry.posterior]).argmax(dim=1)
 
 
 @torch.no_grad()

@@ -45,10 +45,10 @@ class CategoricalAccuracy(Metric):
                 result["class_names"] = list(data.classes)
             path = ctx.output_path(f"confusion_{e.name}.png")
             if path is not None:
-                render_confusion_png(match.confusion, path, row_label=f"{e.name} (Q's argmax)", col_label="true class")
+                render_confusion_png(match.confusion, path, row_label=f"{e.name} = Q argmax", col_label="true class")
                 result["confusion_png"] = str(path)
             if ctx.writer is not None:
-                image = confusion_image(match.confusion, row_label=f"{e.name} (Q's argmax)", col_label="true class")
+                image = confusion_image(match.confusion, row_label=f"{e.name} = Q argmax", col_label="true class")
                 ctx.writer.add_image(f"eval/confusion/{e.name}", image, ctx.step, dataformats="HWC")
             out[e.name] = result
         return {"codes": out}

@@ -6,9 +6,10 @@ for each sweep the dimension over ``steps`` values in [low, high] with everythin
 the generated images (``ganzoo.measures``; colour images are read in grey) are correlated
 with the swept value:
 
-* ``rho``: Spearman ρ over all draws x steps pooled (the reported number);
-* ``rho_within``: mean over draws of ρ along one sweep (how reliably the factor moves the
-  property with everything else fixed).
+* ``factors``: mean over draws of Spearman ρ along one sweep, everything else fixed — what the
+  code *controls* (the reported number, and the one ``best`` ranks);
+* ``factors_pooled``: ρ over all draws x steps pooled, which also mixes in how much the
+  property varies between draws (digits differ in slant regardless of the code).
 
 ``best`` names, per property, the dimension with the largest |ρ|.
 """
@@ -71,12 +72,12 @@ class ContinuousFactors(Metric):
                     pooled[name].append(table[name][0])
                     within[name].append(within_sweep_rho(measured[name].view(draws, steps)))
             best = {}
-            for name, rhos in pooled.items():
+            for name, rhos in within.items():
                 dim = max(range(len(rhos)), key=lambda i: abs(rhos[i]))
                 best[name] = {"dim": dim, "rho": rhos[dim], "abs_rho": abs(rhos[dim])}
             out[e.name] = {
-                "factors": pooled,
-                "factors_within": within,
+                "factors": within,
+                "factors_pooled": pooled,
                 "best": best,
                 "sweep": {"low": cfg.low, "high": cfg.high, "steps": steps, "base_draws": draws},
             }

@@ -35,22 +35,22 @@ trainings = 0  # how many classifiers this process trained (tests check cache hi
 
 
 class DigitClassifier(nn.Module):
-    """conv5(32)-pool-conv5(64)-pool-FC(128)-FC(classes), for any image size: a final
+    """conv5(8)-pool-conv5(16)-pool-FC(128)-FC(classes), for any image size: a final
     adaptive pooling brings the maps to 7x7. Input: images in [-1, 1]."""
 
     def __init__(self, in_channels: int, classes: int):
         super().__init__()
         self.in_channels, self.classes = in_channels, classes
         self.conv = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 5, padding=2),
+            nn.Conv2d(in_channels, 8, 5, padding=2),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5, padding=2),
+            nn.Conv2d(8, 16, 5, padding=2),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
             nn.AdaptiveAvgPool2d(7),
         )
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, FEATURES), nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(16 * 7 * 7, FEATURES), nn.ReLU(inplace=True))
         self.head = nn.Linear(FEATURES, classes)
 
     def features(self, images: Tensor) -> Tensor:  # [B, C, H, W] -> [B, 128] (penultimate)

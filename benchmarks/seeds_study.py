@@ -1,0 +1,149 @@
+"""Train a recipe for several seeds, evaluate each run, and tabulate the results.
+
+    python benchmarks/seeds_study.py recipes/infogan_dcgan.toml --seeds 1 2 3 4 5 \
+        --out runs/study --parallel 1 [--set KEY=VALUE ...] [--variant NAME:KEY=VALUE,...]
+
+For every (variant, seed): ``ganzoo run RECIPE --set seed=S`` into OUT/VARIANT/seed-S, then
+``ganzoo eval --json``. Writes OUT/results.json and OUT/results.md (per seed: categorical
+accuracy, NMI, MI bound, slant/width |rho|, Frechet distance, wall-clock; then mean, std, min,
+max per variant). A finished run or evaluation is reused, so an interrupted study continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+COLUMNS = [
+    ("accuracy", "cat. accuracy"),
+    ("nmi", "NMI"),
+    ("mi_lower_bound", "MI bound (nats)"),
+    ("slant_abs_rho", "slant |rho|"),
+    ("width_abs_rho", "width |rho|"),
+    ("frechet_distance", "Frechet dist."),
+    ("train_seconds", "train (s)"),
+]
+
+
+def _ganzoo(*args: str, log: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "ganzoo", *args]
+    if log is None:
+        return subprocess.run(cmd, capture_output=True, text=True)
+    with open(log, "a") as handle:
+        return subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, text=True)
+
+
+def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Path,
+            device: str, eval_samples: int) -> dict:
+    run_dir = out / variant / f"seed-{seed}"
+    result_file = run_dir / "study.json"
+    if result_file.exists():
+        return json.loads(result_file.read_text())
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    log = out / variant / f"seed-{seed}.log"
+    sets = [x for o in [*overrides, f"seed={seed}"] for x in ("--set", o)]
+    checkpoints = sorted((run_dir / "checkpoints").glob("step_*.pt"))
+    started = time.perf_counter()
+    if checkpoints:
+        done = _ganzoo("run", "--resume", str(run_dir), "--device", device, log=log)
+    else:
+        done = _ganzoo("run", recipe, "--out", str(run_dir), "--overwrite", "--device", device,
+                       *sets, log=log)
+    train_seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        return {"variant": variant, "seed": seed, "error": f"training failed, see {log}"}
+    evaluated = _ganzoo("eval", str(run_dir), "--json", "--device", device,
+                        "--samples", str(eval_samples))
+    if evaluated.returncode != 0:
+        return {"variant": variant, "seed": seed, "error": evaluated.stderr.strip()[-500:]}
+    report = json.loads(evaluated.stdout)
+    row = {"variant": variant, "seed": seed, "train_seconds": round(train_seconds, 1),
+           **report["summary"], "codes": report["codes"]}
+    result_file.write_text(json.dumps(row, indent=2))
+    return row
+
+
+def aggregate(rows: list[dict]) -> dict:
+    stats = {}
+    for key, _ in COLUMNS:
+        values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+        if values:
+            stats[key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "min": min(values),
+                "max": max(values),
+            }
+    return stats
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else ("" if value is None else str(value))
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}; command: `{results['command']}`", ""]
+    header = "| variant | seed | " + " | ".join(label for _, label in COLUMNS) + " |"
+    lines += [header, "|" + "---|" * (len(COLUMNS) + 2)]
+    for row in results["runs"]:
+        if "error" in row:
+            lines.append(f"| {row['variant']} | {row['seed']} | failed: {row['error'][:80]} |")
+            continue
+        lines.append(f"| {row['variant']} | {row['seed']} | " + " | ".join(_fmt(row.get(k)) for k, _ in COLUMNS) + " |")
+    for variant, stats in results["summary"].items():
+        for name in ("mean", "std", "min", "max"):
+            cells = [_fmt(stats[k][name]) if k in stats else "" for k, _ in COLUMNS]
+            lines.append(f"| {variant} | **{name}** | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("recipe")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--out", type=Path, default=Path("runs/seeds-study"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME:KEY=VALUE,KEY=VALUE (extra overrides for one variant); repeatable")
+    parser.add_argument("--parallel", type=int, default=1, help="runs at a time")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--eval-samples", type=int, default=10000)
+    args = parser.parse_args(argv)
+
+    variants = {"default": []}
+    if args.variant:
+        variants = {}
+        for spec in args.variant:
+            name, _, sets = spec.partition(":")
+            variants[name] = [s for s in sets.split(",") if s]
+    jobs = [(v, extra, seed) for v, extra in variants.items() for seed in args.seeds]
+    args.out.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        rows = list(pool.map(
+            lambda job: run_one(args.recipe, job[0], [*args.overrides, *job[1]], job[2], args.out,
+                                args.device, args.eval_samples),
+            jobs,
+        ))
+    results = {
+        "recipe": args.recipe,
+        "command": " ".join([os.path.basename(sys.executable), *sys.argv]) if argv is None else " ".join(argv),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, device {args.device}",
+        "runs": rows,
+        "summary": {v: aggregate([r for r in rows if r["variant"] == v and "error" not in r]) for v in variants},
+    }
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    (args.out / "results.md").write_text(markdown(results))
+    print(markdown(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()
