@@ -58,16 +58,18 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
         done = _ganzoo("run", recipe, "--out", str(run_dir), "--overwrite", "--device", device,
                        *sets, log=log)
     train_seconds = time.perf_counter() - started
-    if done.returncode != 0:
+    interrupted = done.returncode in (130, 143)  # SIGINT/SIGTERM: checkpoint saved, evaluate it
+    if done.returncode != 0 and not interrupted:
         return {"variant": variant, "seed": seed, "error": f"training failed, see {log}"}
     evaluated = _ganzoo("eval", str(run_dir), "--json", "--device", device,
                         "--samples", str(eval_samples))
     if evaluated.returncode != 0:
         return {"variant": variant, "seed": seed, "error": evaluated.stderr.strip()[-500:]}
     report = json.loads(evaluated.stdout)
-    row = {"variant": variant, "seed": seed, "train_seconds": round(train_seconds, 1),
-           **report["summary"], "codes": report["codes"]}
-    result_file.write_text(json.dumps(row, indent=2))
+    row = {"variant": variant, "seed": seed, "step": report["step"],
+           "train_seconds": round(train_seconds, 1), **report["summary"], "codes": report["codes"]}
+    if not interrupted:  # an interrupted run is evaluated again once resumed
+        result_file.write_text(json.dumps(row, indent=2))
     return row
 
 
@@ -91,17 +93,18 @@ def _fmt(value) -> str:
 
 def markdown(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; command: `{results['command']}`", ""]
-    header = "| variant | seed | " + " | ".join(label for _, label in COLUMNS) + " |"
-    lines += [header, "|" + "---|" * (len(COLUMNS) + 2)]
+    header = "| variant | seed | step | " + " | ".join(label for _, label in COLUMNS) + " |"
+    lines += [header, "|" + "---|" * (len(COLUMNS) + 3)]
     for row in results["runs"]:
         if "error" in row:
             lines.append(f"| {row['variant']} | {row['seed']} | failed: {row['error'][:80]} |")
             continue
-        lines.append(f"| {row['variant']} | {row['seed']} | " + " | ".join(_fmt(row.get(k)) for k, _ in COLUMNS) + " |")
+        lines.append(f"| {row['variant']} | {row['seed']} | {row.get('step', '')} | "
+                     + " | ".join(_fmt(row.get(k)) for k, _ in COLUMNS) + " |")
     for variant, stats in results["summary"].items():
         for name in ("mean", "std", "min", "max"):
             cells = [_fmt(stats[k][name]) if k in stats else "" for k, _ in COLUMNS]
-            lines.append(f"| {variant} | **{name}** | " + " | ".join(cells) + " |")
+            lines.append(f"| {variant} | **{name}** | | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

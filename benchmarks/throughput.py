@@ -16,10 +16,12 @@ Everything runs in ONE process, on one device, with one thread setting:
 3. After ``--warmup`` untimed steps per side, ``--repeats`` rounds are timed.  A round times
    ``--steps`` consecutive full training steps (``trainer.train_step``: D phase, G phase,
    both optimiser steps, the batch draw) of the baseline, then of the plain loop, then of
-   each variant (ABAB...), so slow drift of the machine hits every side alike.  CUDA is
-   synchronised at the start and end of each timed block only.  Images/s is reported as the
-   median and p10/p90 over rounds; ganzoo/plain and variant/baseline as the median (and
-   p10/p90) of per-round ratios.
+   each variant; the next round runs the same sides in reverse order (baseline and plain
+   always adjacent), so slow drift of the machine hits every side alike and no side always
+   goes first.  CUDA is synchronised at the start and end of each timed block only.
+   Images/s is reported as the median and p10/p90 over rounds; ganzoo/plain and
+   variant/baseline as the median (and p10/p90) of per-round ratios.  All sides run in this
+   process with the same ``torch.get_num_threads()`` (checked before every block).
 4. Time spent waiting for data: ``trainer.batches.next()`` is timed inside the timed steps.
    On the CPU that is exact.  On CUDA the kernels are asynchronous, so the share reported
    comes from a separate diagnostic pass that synchronises around every batch draw and
@@ -34,6 +36,10 @@ Usage::
         --json /tmp/bench.json
 
 The last line printed is a one-line ``SUMMARY ...``; ``--json`` writes every number.
+
+On a CPU that other processes are using, pass ``--threads 1``: with several intra-op
+threads per process, an oversubscribed CPU makes step times swing by several times
+(threads wait for each other at every parallel region), and no interleaving cancels that.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,12 +195,18 @@ def time_block(side: Side, steps: int, threads: int) -> dict[str, float]:
     gc.collect()
     side.batch_timer.reset()
     hardware.sync(side.device)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for _ in range(steps):
         side.step()
     hardware.sync(side.device)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "data_seconds": side.batch_timer.seconds, "steps": steps}
+    cpu_seconds = time.process_time() - c0
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "data_seconds": side.batch_timer.seconds,
+        "steps": steps,
+    }
 
 
 def diagnostic_data_pass(side: Side, steps: int) -> dict[str, float]:
@@ -257,25 +269,31 @@ def spread(values: Sequence[float]) -> dict[str, float]:
 def side_stats(side: Side, batch: int) -> dict[str, Any]:
     img_s = [batch * b["steps"] / b["seconds"] for b in side.blocks]
     step_ms = [1e3 * b["seconds"] / b["steps"] for b in side.blocks]
+    # Process CPU time (all threads) per step: with one thread on a shared CPU it is far
+    # less sensitive than wall time to being descheduled.  Not a GPU figure.
+    cpu_ms = [1e3 * b["cpu_seconds"] / b["steps"] for b in side.blocks]
     total = sum(b["seconds"] for b in side.blocks)
     data = sum(b["data_seconds"] for b in side.blocks)
     return {
         "images_per_s": spread(img_s),
         "images_per_s_rounds": img_s,
         "step_ms": spread(step_ms),
+        "cpu_ms_per_step": spread(cpu_ms),
         "data_seconds": data,
         "timed_seconds": total,
         "data_fraction": data / total if total > 0 else float("nan"),
     }
 
 
-def ratio_stats(num: Side, den: Side, batch: int) -> dict[str, Any]:
-    """Per-round throughput ratios num/den (rounds are adjacent in time)."""
-    ratios = [
-        (batch * a["steps"] / a["seconds"]) / (batch * b["steps"] / b["seconds"])
-        for a, b in zip(num.blocks, den.blocks, strict=True)
-    ]
-    return {**spread(ratios), "rounds": ratios}
+def ratio_stats(num: Side, den: Side) -> dict[str, Any]:
+    """Per-round throughput ratios num/den (rounds are adjacent in time).
+
+    ``cpu_time`` holds the same ratio computed from process CPU time instead of wall time.
+    """
+    pairs = list(zip(num.blocks, den.blocks, strict=True))
+    ratios = [(a["steps"] / a["seconds"]) / (b["steps"] / b["seconds"]) for a, b in pairs]
+    cpu = [(a["steps"] / a["cpu_seconds"]) / (b["steps"] / b["cpu_seconds"]) for a, b in pairs]
+    return {**spread(ratios), "rounds": ratios, "cpu_time": {**spread(cpu), "rounds": cpu}}
 
 
 # --------------------------------------------------------------------------- equivalence
@@ -334,6 +352,7 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
             if c.settings.regularized:
                 want("uniform code posterior_std", c.config.posterior_std, "fixed")
     want("model.q_head.hidden", recipe.q_head.hidden, 128)
+    want("model.q_head.batch_norm", getattr(recipe.q_head, "batch_norm", True), True)
     want("model.q_head.optimizer", recipe.q_head.optimizer, "discriminator")
     want("model.q_head.trains_trunk", recipe.q_head.trains_trunk, True)
     want("loss.type", recipe.loss.type, "nonsaturating")
@@ -390,6 +409,13 @@ def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return hardware.device_description(device)
     return f"{cpu_model()} ({os.cpu_count()} logical CPUs)"
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def dtype_of(precision: str) -> torch.dtype:
@@ -469,6 +495,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     device = resolve_device(args.device)
     recipe_name = Path(args.recipe).stem
     started = _dt.datetime.now(_dt.timezone.utc)
+    load_start = _loadavg()
 
     session = open_recipe(args.recipe, [*args.overrides, *BASELINE_OVERRIDES])
     for note in session.notes:
@@ -578,9 +605,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 device, dtype_of(precision), size=args.peak_size, seconds=args.peak_seconds
             )
 
-        # ---- timed rounds, interleaved: baseline, plain, variants, baseline, plain, ...
+        # ---- timed rounds, interleaved.  Odd rounds run the sides in reverse order
+        # (baseline, plain, variants | variants, plain, baseline | ...): baseline and plain
+        # stay adjacent, and neither always goes first, so position effects and linear
+        # drift cancel over pairs of rounds.
+        round_orders: list[list[str]] = []
         for r in range(args.repeats):
-            for side in sides:
+            order = sides if r % 2 == 0 else sides[::-1]
+            round_orders.append([s.name for s in order])
+            for side in order:
                 side.blocks.append(time_block(side, args.steps, threads))
             line = "  ".join(
                 f"{s.name} {batch * s.blocks[-1]['steps'] / s.blocks[-1]['seconds']:.1f}"
@@ -612,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 warmup_seconds=side.warmup_s,
             )
             if side is not baseline:
-                stats["vs_fp32"] = ratio_stats(side, baseline, batch)
+                stats["vs_fp32"] = ratio_stats(side, baseline)
         else:
             peak = peaks["fp32"]
             achieved = side.flops / (stats["step_ms"]["median"] / 1e3)
@@ -624,12 +657,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             stats["data_fraction_timed_pass"] = stats["data_fraction"]
             stats["data_fraction"] = diagnostics[side.name]["data_fraction"]
         results[side.name] = stats
-    ratio = ratio_stats(baseline, plain_side, batch) if plain_side is not None else None
+    ratio = ratio_stats(baseline, plain_side) if plain_side is not None else None
 
     # ---- table
     print()
-    head = (f"{'side':<14} {'img/s':>9} {'p10':>9} {'p90':>9} {'ms/step':>9} {'vs fp32':>8} "
-            f"{'data':>6} {'GFLOP/s':>9} {'%peak':>6}")
+    head = (f"{'side':<14} {'img/s':>9} {'p10':>9} {'p90':>9} {'ms/step':>9} {'cpu ms':>9} "
+            f"{'vs fp32':>8} {'data':>6} {'GFLOP/s':>9} {'%peak':>6}")
     print(head)
     print("-" * len(head))
     for side in sides:
@@ -640,6 +673,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(
             f"{side.name:<14} {s['images_per_s']['median']:>9.1f} {s['images_per_s']['p10']:>9.1f} "
             f"{s['images_per_s']['p90']:>9.1f} {s['step_ms']['median']:>9.2f} "
+            f"{s['cpu_ms_per_step']['median']:>9.2f} "
             f"{_fmt(vs, '.3f') if side is not plain_side else '':>8} "
             f"{100 * s['data_fraction']:>5.1f}% {s['achieved_flops'] / 1e9:>9.2f} "
             f"{100 * s['peak_fraction']:>5.1f}%"
@@ -649,6 +683,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if ratio is not None:
         print(f"\nganzoo/plain images/s: median {ratio['median']:.3f} "
               f"(p10 {ratio['p10']:.3f}, p90 {ratio['p90']:.3f}) over {len(ratio['rounds'])} rounds")
+        if device.type == "cpu":
+            c = ratio["cpu_time"]
+            print(f"  same ratio from process CPU time: median {c['median']:.3f} "
+                  f"(p10 {c['p10']:.3f}, p90 {c['p90']:.3f})")
+    for side in sides:
+        if side.name == "compile":
+            print(f"compile warm-up (compilation): {side.warmup_s:.1f} s")
+    load_end = _loadavg()
+    if load_start is not None and load_end is not None and device.type == "cpu":
+        busy = max(load_start[0], load_end[0])
+        if busy > (os.cpu_count() or 1):
+            print(f"warning: load average {busy:.1f} on {os.cpu_count()} CPUs: other processes "
+                  "compete for the cores, so wall-clock numbers are noisy (with several "
+                  "threads per process, badly so); re-measure on a quiet machine")
     for prec, peak in peaks.items():
         print(f"matmul peak ({prec}): {peak / 1e9:.1f} GFLOP/s")
     if device.type == "cuda":
@@ -688,13 +736,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "device": str(device),
         "device_name": device_name(device),
         "threads": threads,
+        "load_average": {"start": load_start, "end": load_end},
         "interop_threads": torch.get_num_interop_threads(),
         "batch_size": batch,
         "steps": args.steps,
         "warmup": args.warmup,
         "repeats": args.repeats,
         "order": [s.name for s in sides],
+        "round_orders": round_orders,
         "matmul_peak_flops": peaks,
+        # FP32 "peak" and convolutions on CUDA depend on the TF32 switches: record them.
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
         "equivalence": equivalence,
         "ganzoo_over_plain": ratio,
         "results": results,

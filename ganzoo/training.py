@@ -115,6 +115,12 @@ class Trainer:
         else:
             d_params += q_params
         self._d_owned_params = d_params
+        # Frozen during G's phase: all of D, except Q's head when G's optimiser owns it.
+        self._frozen_in_g_phase = (
+            self.discriminator.d_parameters()
+            if recipe.q_head.optimizer == "generator"
+            else list(self.discriminator.parameters())
+        )
         self._g_extra_params = q_params if recipe.q_head.optimizer == "generator" else []
         self.optimizers = {
             "generator": self._optimizer("generator", g_params),
@@ -244,10 +250,8 @@ class Trainer:
 
         # G phase: D's own parameters are frozen so no gradient work is spent on them; Q's
         # head stays trainable when it belongs to G's optimiser.
-        q_trains_here = self.recipe.q_head.optimizer == "generator"
-        self.discriminator.requires_grad_(False)
-        if q_trains_here and self.discriminator.q_head is not None:
-            self.discriminator.q_head.requires_grad_(True)
+        for p in self._frozen_in_g_phase:
+            p.requires_grad_(False)
         try:
             with autocast:
                 g_terms, g_stats = self.objective.generator_terms(self._d_forward, fake, z)
@@ -255,7 +259,8 @@ class Trainer:
             # Q's head (generator mode) is not inside G's DDP wrapper: average it by hand.
             self._backward_step(g_total, self.optimizers["generator"], self._g_extra_params)
         finally:
-            self.discriminator.requires_grad_(True)
+            for p in self._frozen_in_g_phase:
+                p.requires_grad_(True)
 
         for name, value in d_terms.items():
             stats[f"loss/discriminator/{name}"] = value.detach()

@@ -1,0 +1,137 @@
+"""The throughput benchmark (benchmarks/throughput.py) runs end to end on the smoke recipe.
+
+The plain-PyTorch side implements the MNIST architecture only, so it is skipped here
+(``--no-plain``); its equivalence check is exercised by the real benchmark run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import SMOKE_RECIPE
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def one_thread():
+    # One intra-op thread keeps the test fast and steady on a busy shared CPU (several
+    # threads per process spin-wait badly there); restore the setting for other tests.
+    before = torch.get_num_threads()
+    yield 1
+    torch.set_num_threads(before)
+
+
+def test_throughput_benchmark_smoke(tmp_path, one_thread, capsys):
+    throughput = _load("throughput")
+    out = tmp_path / "bench.json"
+    report = throughput.main([
+        str(SMOKE_RECIPE),
+        "--steps", "2", "--warmup", "1", "--repeats", "1",
+        "--variants", "fp32", "--no-plain", "--device", "cpu",
+        "--threads", str(one_thread),
+        "--peak-seconds", "0.05", "--peak-size", "256",
+        "--json", str(out),
+    ])
+    printed = capsys.readouterr().out
+    summary = [line for line in printed.splitlines() if line.startswith("SUMMARY ")]
+    assert len(summary) == 1 and printed.rstrip().endswith(summary[0])
+    assert "recipe=infogan_synthetic" in summary[0] and "device=cpu" in summary[0]
+
+    data = json.loads(out.read_text())
+    assert data["summary"] == summary[0] == report["summary"]
+    assert data["threads"] == one_thread
+    assert data["torch_version"] == torch.__version__ and data["date"] and data["device_name"]
+    assert data["order"] == ["fp32"] and data["ganzoo_over_plain"] is None
+
+    base = data["results"]["fp32"]
+    img_s = base["images_per_s"]["median"]
+    assert math.isfinite(img_s) and img_s > 0
+    assert len(base["images_per_s_rounds"]) == 1
+    assert base["flops_per_step"] > 0 and base["achieved_flops"] > 0
+    assert data["matmul_peak_flops"]["fp32"] > 0 and base["peak_fraction"] > 0
+    assert 0.0 <= base["data_fraction"] <= 1.0
+    assert base["precision"] == "fp32" and not base["channels_last"] and not base["compile"]
+
+
+def test_batch_timer_and_diagnostic_pass():
+    """The synchronised data-wait pass (used on CUDA) also works on the CPU."""
+    throughput = _load("throughput")
+
+    class Source:
+        def next(self):
+            return torch.zeros(2, 1, 4, 4)
+
+        def state_dict(self):
+            return {"epoch": 0}
+
+    class Stub(throughput.Side):
+        def __init__(self):
+            super().__init__("stub", torch.device("cpu"))
+            self.batch_timer = throughput.TimedBatches(Source(), self.device)
+
+        def step(self):
+            self.batch_timer.next()
+            torch.ones(64, 64) @ torch.ones(64, 64)
+
+    side = Stub()
+    assert side.batch_timer.state_dict() == {"epoch": 0}  # forwarded to the wrapped stream
+    diag = throughput.diagnostic_data_pass(side, steps=3)
+    assert side.batch_timer.calls == 3 and not side.batch_timer.sync
+    assert 0.0 <= diag["data_fraction"] <= 1.0 and diag["seconds"] > 0
+    block = throughput.time_block(side, 2, torch.get_num_threads())
+    assert block["steps"] == 2 and 0 <= block["data_seconds"] <= block["seconds"]
+
+
+MNIST_ARCH = [
+    "model.backbone.base_channels=64", "model.backbone.hidden=1024",
+    "model.latent.noise.dim=62", "model.latent.digit.categories=10",
+    "model.latent.digit.weight=1.0", "model.latent.style.weight=0.1",
+    "model.q_head.hidden=128", "data.batch_size=8",
+]
+
+
+def test_same_computation_check(tmp_path):
+    """The plain loop matches ganzoo's dcgan at the paper's sizes, and a mismatch is refused."""
+    throughput = _load("throughput")
+    plain = _load("plain_infogan")
+    overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES]
+    trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
+    assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
+    side = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02)
+
+    out = throughput.check_same_computation(trainer, side, 1000, 1005)
+    assert out["parameters"]["G"]["ganzoo"] == out["parameters"]["G"]["plain"] > 0
+    with pytest.raises(throughput.NotSameComputation, match="FLOPs"):
+        throughput.check_same_computation(trainer, side, 1000, 1020)
+
+    # A bias before batch norm (the old plain loop) is caught by the parameter counts.
+    fc = side.models["G"].fc
+    fc[0] = torch.nn.Linear(plain.LATENT_DIM, 1024, bias=True)
+    with pytest.raises(throughput.NotSameComputation, match="parameter counts differ: G"):
+        throughput.check_same_computation(trainer, side, 1000, 1000)
+
+    # Settings that parameters and FLOPs cannot see are refused up front.
+    other = throughput.build_trainer(
+        str(SMOKE_RECIPE), [*overrides, "loss.type=hinge", "model.q_head.optimizer=generator"],
+        torch.device("cpu"), tmp_path / "other", trainer.data,
+    )
+    problems = throughput.plain_loop_problems(other.recipe, other.data.shape)
+    assert any("loss.type" in p for p in problems) and any("q_head.optimizer" in p for p in problems)
