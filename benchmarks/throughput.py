@@ -494,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     threads = torch.get_num_threads()
     device = resolve_device(args.device)
     recipe_name = Path(args.recipe).stem
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     load_start = _loadavg()
 
     session = open_recipe(args.recipe, [*args.overrides, *BASELINE_OVERRIDES])

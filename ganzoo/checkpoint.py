@@ -107,6 +107,35 @@ def newest_valid_checkpoint(
     raise CheckpointError(f"{run_dir}: no valid checkpoint to resume from{detail}")
 
 
+def run_dir_of(checkpoint: Path) -> Path:
+    """The run directory a checkpoint file belongs to (``RUN/checkpoints/step_*.pt``)."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+
+
+def find_checkpoint(
+    path: str | Path, map_location: Any = "cpu"
+) -> tuple[Path, dict[str, Any], Path, list[str]]:
+    """What a user names: a ``.pt`` file, a run directory or its ``checkpoints/`` folder.
+
+    Returns (checkpoint, payload, run directory, warnings); damaged newer checkpoints are
+    skipped with a warning each. Raises ``CheckpointError`` (a user error) when there is none.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such run directory or checkpoint file")
+    if path.is_file():
+        return path, load_checkpoint(path, map_location), run_dir_of(path), []
+    run_dir = path.parent if path.name == "checkpoints" and not list_checkpoints(path) else path
+    if not list_checkpoints(run_dir):
+        raise CheckpointError(
+            f"{path}: no checkpoint found (expected {run_dir / 'checkpoints'}/step_NNNNNNNN.pt); "
+            "give a run directory written by 'ganzoo run' or a .pt checkpoint"
+        )
+    checkpoint, payload, warnings = newest_valid_checkpoint(run_dir, map_location)
+    return checkpoint, payload, run_dir, warnings
+
+
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
     for path in list_checkpoints(run_dir)[:-keep]:
         path.unlink(missing_ok=True)

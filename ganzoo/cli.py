@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +183,6 @@ def _kind(kind: str) -> str:
 def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], strict_plugins: bool) -> None:
     """Show a component's parameters: types, defaults, bounds and help."""
     from ganzoo.schema import describe_parameters
-
     from ganzoo.session import open_plugins
 
     registry = open_plugins(plugins, strict=strict_plugins).registry()

@@ -13,27 +13,15 @@ import torch
 
 from ganzoo import checkpoint as ckpt
 from ganzoo.errors import UserError
-from ganzoo.recipe import read_toml, write_recipe
+from ganzoo.recipe import write_recipe
 from ganzoo.runtime import distributed_from_env, process_group, resolve_device
-from ganzoo.session import Session, check_resume_overrides, open_raw_recipe, open_recipe
+from ganzoo.session import check_resume_overrides, open_recipe, open_saved_recipe
 
 
 def default_run_dir(name: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
     return Path("runs") / f"{safe}-{stamp}"
-
-
-def _missing_component_message(payload: dict[str, Any], session_error: UserError) -> str:
-    """Name the plugin (distribution, version) behind components a checkpoint needs."""
-    lines = [str(session_error)]
-    for path, info in payload.get("components", {}).items():
-        if info.get("distribution") and info["distribution"] != "torch-ganzoo":
-            lines.append(
-                f"  {path} = {info['kind']} '{info['name']}' came from plugin {info['plugin']} "
-                f"({info['distribution']} {info['version']})"
-            )
-    return "\n".join(lines)
 
 
 def start_run(
@@ -63,12 +51,10 @@ def start_run(
         path, payload, warnings = ckpt.newest_valid_checkpoint(run_dir)
         for warning in warnings:
             click.secho(f"warning: {warning}", err=True, fg="yellow")
-        saved = payload["recipe"]
-        try:
-            session = open_raw_recipe(saved, str(run_dir / "recipe.toml"), overrides, plugin_options, strict=strict_plugins)
-        except UserError as exc:
-            raise UserError(_missing_component_message(payload, exc)) from None
-        check_resume_overrides(saved, session.recipe.to_dict(), str(run_dir / "recipe.toml"))
+        session = open_saved_recipe(
+            payload, str(run_dir / "recipe.toml"), overrides, plugin_options, strict=strict_plugins
+        )
+        check_resume_overrides(payload["recipe"], session.recipe.to_dict(), str(run_dir / "recipe.toml"))
         if dist_info.is_main:
             click.echo(f"resuming {run_dir} from {path.name} (step {payload['step']})", err=True)
     else:

@@ -207,12 +207,6 @@ class LoadedRun:
     warnings: list[str] = attrs.field(factory=list)
 
 
-def run_dir_of(checkpoint: Path) -> Path:
-    """The run directory a checkpoint file belongs to (``RUN/checkpoints/step_*.pt``)."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
-
-
 def load_run(
     path: str | Path, device: torch.device | str = "cpu", plugin_options: Sequence[str] = ()
 ) -> LoadedRun:
@@ -220,35 +214,11 @@ def load_run(
     checkpoint, weights loaded, in eval mode on ``device``. Problems are ``UserError``s."""
     from ganzoo import checkpoint as ckpt
     from ganzoo.model import build_system
-    from ganzoo.session import open_raw_recipe
+    from ganzoo.session import open_saved_recipe
 
-    path = Path(path)
     device = torch.device(device)
-    warnings: list[str] = []
-    if not path.exists():
-        raise UserError(f"{path}: no such run directory or checkpoint file")
-    if path.is_dir():
-        if not ckpt.list_checkpoints(path):
-            raise UserError(
-                f"{path}: no checkpoints (expected {path / 'checkpoints'}/step_*.pt); "
-                "is this a ganzoo run directory?"
-            )
-        checkpoint, payload, warnings = ckpt.newest_valid_checkpoint(path, "cpu")
-        run_dir = path
-    else:
-        checkpoint, payload = path, ckpt.load_checkpoint(path, "cpu")
-        run_dir = run_dir_of(path)
-    try:
-        session = open_raw_recipe(payload["recipe"], str(run_dir / "recipe.toml"), (), plugin_options)
-    except UserError as exc:
-        lines = [str(exc)]
-        for where, info in payload.get("components", {}).items():
-            if info.get("distribution") and info["distribution"] != "torch-ganzoo":
-                lines.append(
-                    f"  {where} = {info['kind']} '{info['name']}' came from plugin "
-                    f"{info['plugin']} ({info['distribution']} {info['version']})"
-                )
-        raise UserError("\n".join(lines)) from None
+    checkpoint, payload, run_dir, warnings = ckpt.find_checkpoint(path, "cpu")
+    session = open_saved_recipe(payload, str(run_dir / "recipe.toml"), (), plugin_options)
     recipe, registry = session.recipe, session.registry
     shape = payload.get("image_shape")
     if shape is None:

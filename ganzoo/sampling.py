@@ -38,31 +38,6 @@ class LoadedGenerator:
     warnings: tuple[str, ...] = ()
 
 
-def find_checkpoint(path: str | Path) -> tuple[Path, dict[str, Any], list[str]]:
-    """A ``.pt`` file, or the newest checkpoint of a run directory that loads (damaged newer
-    ones are skipped with a warning each). Raises ``UserError`` when there is none."""
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path}: no such run directory or checkpoint file")
-    if path.is_file():
-        return path, ckpt.load_checkpoint(path), []
-    candidates = ckpt.list_checkpoints(path)
-    if not candidates:  # the run's checkpoints/ folder itself
-        candidates = sorted(p for p in path.iterdir() if ckpt._NAME.match(p.name))
-    if not candidates:
-        raise UserError(
-            f"{path}: no checkpoint found (expected {path / 'checkpoints' / 'step_NNNNNNNN.pt'}); "
-            "give a run directory written by 'ganzoo run' or a .pt checkpoint"
-        )
-    warnings: list[str] = []
-    for candidate in reversed(candidates):
-        try:
-            return candidate, ckpt.load_checkpoint(candidate), warnings
-        except ckpt.CheckpointError as exc:
-            warnings.append(f"skipping {exc}")
-    raise UserError(f"{path}: no valid checkpoint; " + "; ".join(warnings))
-
-
 def load_generator(
     path: str | Path,
     device: torch.device,
@@ -72,17 +47,14 @@ def load_generator(
 ) -> LoadedGenerator:
     """Rebuild the generator and latent space of a run from its checkpoint."""
     from ganzoo.model import build_system
-    from ganzoo.session import open_raw_recipe
+    from ganzoo.session import open_saved_recipe
 
-    checkpoint, payload, warnings = find_checkpoint(path)
+    checkpoint, payload, _, warnings = ckpt.find_checkpoint(path)
     if "image_shape" not in payload:
         raise UserError(f"{checkpoint}: checkpoint does not record the image shape; cannot rebuild the generator")
-    try:
-        session = open_raw_recipe(
-            payload["recipe"], f"{checkpoint} (saved recipe)", (), plugin_options, strict=strict_plugins
-        )
-    except UserError as exc:
-        raise UserError(_with_provenance(str(exc), payload)) from None
+    session = open_saved_recipe(
+        payload, f"{checkpoint} (saved recipe)", (), plugin_options, strict=strict_plugins
+    )
     image_shape = tuple(int(v) for v in payload["image_shape"])
     system = build_system(session.recipe, session.registry, image_shape)  # type: ignore[arg-type]
     try:
@@ -94,18 +66,6 @@ def load_generator(
     return LoadedGenerator(
         generator, system.latent, image_shape, checkpoint, int(payload["step"]), device, tuple(warnings)
     )
-
-
-def _with_provenance(message: str, payload: dict[str, Any]) -> str:
-    """Name the third-party plugins the checkpoint's components came from."""
-    lines = [message]
-    for where, info in payload.get("components", {}).items():
-        if isinstance(info, dict) and info.get("distribution") not in (None, "", "torch-ganzoo"):
-            lines.append(
-                f"  {where} = {info.get('kind')} '{info.get('name')}' came from plugin "
-                f"{info.get('plugin')} ({info.get('distribution')} {info.get('version')}); load it with -p"
-            )
-    return "\n".join(lines)
 
 
 # -- code options ----------------------------------------------------------------------------

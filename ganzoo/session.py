@@ -83,6 +83,30 @@ def open_raw_recipe(
     return Session(plugins, recipe, notes, source)
 
 
+def open_saved_recipe(
+    payload: dict[str, Any],
+    source: str,
+    overrides: Sequence[str] = (),
+    plugin_options: Sequence[str] = (),
+    *,
+    strict: bool = False,
+) -> Session:
+    """The recipe saved in a checkpoint. When a component is missing, the error also names
+    the plugin distribution and version that provided each third-party component."""
+    try:
+        return open_raw_recipe(payload["recipe"], source, overrides, plugin_options, strict=strict)
+    except UserError as exc:
+        lines = [str(exc)]
+        for where, info in payload.get("components", {}).items():
+            if isinstance(info, dict) and info.get("distribution") not in (None, "", "torch-ganzoo"):
+                lines.append(
+                    f"  {where} = {info.get('kind')} '{info.get('name')}' came from plugin "
+                    f"{info.get('plugin')} ({info.get('distribution')} {info.get('version')}); "
+                    "install it, or load it with -p"
+                )
+        raise UserError("\n".join(lines)) from None
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(data, dict):
         out: dict[str, Any] = {}

@@ -14,8 +14,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganzoo.model import Backbone, Discriminator, QHead
-from ganzoo_plugins.backbones import ganzoo_backbones
-from ganzoo_plugins.backbones import dcgan, resnet
+from ganzoo_plugins.backbones import dcgan, ganzoo_backbones, resnet
 from ganzoo_plugins.backbones.configs import DCGANConfig, ResNetConfig
 
 SHAPES = [(1, 28, 28), (1, 32, 32), (3, 32, 32), (3, 64, 64)]

@@ -54,7 +54,7 @@ def test_plain_step_runs_and_updates_every_module():
     for k, v in losses.items():
         assert v.dim() == 0 and math.isfinite(float(v)), k
     for name, m in models.items():
-        changed = [not torch.equal(a, b.detach()) for a, b in zip(before[name], m.parameters())]
+        changed = [not torch.equal(a, b.detach()) for a, b in zip(before[name], m.parameters(), strict=True)]
         assert all(changed), f"{name}: some parameters did not change"
         # the G phase must hand D/Q parameters back trainable
         assert all(p.requires_grad for p in m.parameters()), name

@@ -8,8 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from ganzoo.cli import main
 from conftest import RECIPES, SMOKE_RECIPE
+from ganzoo.cli import main
 
 
 @pytest.fixture
@@ -88,8 +88,8 @@ def test_check_ok(cli):
 def test_check_reports_three_mistakes_and_exits_2(cli, tmp_path):
     text = (RECIPES / "infogan_dcgan.toml").read_text()
     text = text.replace('type = "categorical"', 'type = "categorcal"')
-    text = text.replace("steps = 5000", "stepz = 5000")
-    text = text.replace("batch_size = 64", "batch_size = 0")
+    text = re.sub(r"(?m)^steps = ", "stepz = ", text)
+    text = re.sub(r"(?m)^batch_size = \d+", "batch_size = 0", text)
     path = tmp_path / "broken.toml"
     path.write_text(text)
     result = cli("check", path)

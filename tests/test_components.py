@@ -7,7 +7,12 @@ import torch
 
 from ganzoo.plugins import load_plugins
 from ganzoo.schema import fields_of
-from ganzoo.testing import check_adversarial_loss, check_backbone, check_image_data, check_latent_code
+from ganzoo.testing import (
+    check_adversarial_loss,
+    check_backbone,
+    check_image_data,
+    check_latent_code,
+)
 
 _REGISTRY = load_plugins(autoload="first-party").registry()
 

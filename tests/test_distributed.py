@@ -6,11 +6,10 @@ import os
 import subprocess
 import sys
 
-import pytest
 import torch
 
-from ganzoo.checkpoint import load_checkpoint
 from conftest import REPO, SMOKE_RECIPE
+from ganzoo.checkpoint import load_checkpoint
 
 WORKER = REPO / "tests" / "support" / "distributed_worker.py"
 

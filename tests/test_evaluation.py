@@ -275,7 +275,7 @@ def test_classifier_training_is_deterministic_and_leaves_global_rng_alone():
     a = dc.train_classifier(train.images, train.labels, 4, settings)
     assert torch.equal(torch.get_rng_state(), state)
     b = dc.train_classifier(train.images, train.labels, 4, settings)
-    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(p, q), name
 
 

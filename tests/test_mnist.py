@@ -5,9 +5,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from conftest import RECIPES, mnist_root, requires_mnist
 from ganzoo.checkpoint import load_checkpoint
 from ganzoo.cli import main
-from conftest import RECIPES, mnist_root, requires_mnist
 
 
 @requires_mnist

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import pytest
 import torch
 from torch import nn
 
+from conftest import SMOKE_RECIPE
 from ganzoo.objective import gradient_penalty
 from ganzoo.recipe import read_toml, resolve
 from ganzoo.training import Trainer
-from conftest import SMOKE_RECIPE
 
 
 def _trainer(registry, tmp_path, **q_head):

@@ -9,9 +9,9 @@ import attrs
 import pytest
 
 from ganzoo import LatentCodeSpec, LossSpec, hookimpl, param
+from ganzoo.errors import UserError
 from ganzoo.plugins import UnknownComponent, load_plugins
 from ganzoo.session import open_plugins
-from ganzoo.errors import UserError
 
 FIRST_PARTY = {
     "backbone": {"dcgan", "resnet"},

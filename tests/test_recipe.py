@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
+from conftest import RECIPES
 from ganzoo.errors import RecipeError, UserError
 from ganzoo.recipe import apply_overrides, parse_override, read_toml, resolve
-from conftest import RECIPES
 
 ALL_RECIPES = sorted(RECIPES.rglob("*.toml"))
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from conftest import SMOKE_RECIPE
 from ganzoo import checkpoint as ckpt
 from ganzoo.cli import main
-from conftest import SMOKE_RECIPE
 
 
 def _invoke(*args):

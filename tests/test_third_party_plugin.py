@@ -7,14 +7,13 @@ import importlib.metadata
 import json
 
 import pytest
-import torch
 from click.testing import CliRunner
 
+from conftest import REPO
 from ganzoo.checkpoint import load_checkpoint
 from ganzoo.cli import main
 from ganzoo.plugins import load_plugins
 from ganzoo.testing import check_latent_code
-from conftest import REPO
 
 PLUGIN_RECIPE = REPO / "tests" / "plugin_package" / "recipe.toml"
 

@@ -14,9 +14,9 @@ import torch
 from click.testing import CliRunner
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from conftest import SMOKE_RECIPE
 from ganzoo.checkpoint import list_checkpoints, load_checkpoint
 from ganzoo.cli import main
-from conftest import SMOKE_RECIPE
 
 
 def _run(*args):

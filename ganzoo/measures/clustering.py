@@ -108,7 +108,7 @@ def matched_accuracy(
     rows, cols = linear_sum_assignment(confusion, maximize=True)  # [min(K,C)] each
     correct = int(confusion[rows, cols].sum())
     total = int(confusion.sum())
-    mapping = {int(r): int(c) for r, c in zip(rows, cols)}
+    mapping = {int(r): int(c) for r, c in zip(rows, cols, strict=True)}
     return MatchResult(accuracy=correct / total, mapping=mapping, confusion=confusion)
 
 

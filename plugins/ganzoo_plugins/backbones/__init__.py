@@ -7,7 +7,6 @@ listing components does not import the networks.
 from __future__ import annotations
 
 from ganzoo import BackboneSpec, hookimpl
-
 from ganzoo_plugins.backbones.configs import DCGANConfig, ResNetConfig
 
 

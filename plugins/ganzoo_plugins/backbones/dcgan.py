@@ -103,14 +103,14 @@ def build(
 
     # G: from widths[-1] at s0×s0, halve channels and double the side, last upconv to C.
     g_layers: list[nn.Module] = []
-    for c_in, c_out in zip(widths[::-1], widths[::-1][1:]):
+    for c_in, c_out in zip(widths[::-1], widths[::-1][1:], strict=False):
         g_layers += [_upconv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
     g_layers.append(_upconv(widths[0], channels, bias=True))  # [B, C, size, size]
     generator = DCGANGenerator(g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers))
 
     # D: first conv without BN, then double channels and halve the side down to s0×s0.
     d_layers: list[nn.Module] = [_conv(channels, widths[0], bias=True), nn.LeakyReLU(slope)]
-    for c_in, c_out in zip(widths, widths[1:]):
+    for c_in, c_out in zip(widths, widths[1:], strict=False):
         d_layers += [_conv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(slope)]
     d_fc = nn.Sequential(
         nn.Linear(s0 * s0 * widths[-1], h, bias=False),  # [B, h]

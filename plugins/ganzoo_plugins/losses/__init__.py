@@ -2,7 +2,6 @@
 and with InfoGAN's mutual-information terms, which the core adds."""
 
 from ganzoo import LossSpec, hookimpl
-
 from ganzoo_plugins.losses.adversarial import WassersteinConfig
 
 _MODULE = "ganzoo_plugins.losses.adversarial"

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ganzoo.evaluation import EvalContext, Metric, Unavailable, categorical_codes, cluster_ids
-from ganzoo.measures import confusion_image, matched_accuracy, normalized_mutual_information, render_confusion_png
+from ganzoo.measures import (
+    confusion_image,
+    matched_accuracy,
+    normalized_mutual_information,
+    render_confusion_png,
+)
 from ganzoo_plugins.metrics.configs import CategoricalAccuracyConfig
 
 

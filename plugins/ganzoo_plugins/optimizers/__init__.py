@@ -1,7 +1,6 @@
 """Optimisers for the generator and discriminator (torch.optim)."""
 
 from ganzoo import OptimizerSpec, hookimpl
-
 from ganzoo_plugins.optimizers.torch_optimizers import (
     AdamConfig,
     AdamWConfig,
