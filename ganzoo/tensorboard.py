@@ -26,4 +26,8 @@ def write_layout(writer: Any, latent: LatentSpace) -> None:
             "lower bound (nats)": ["Multiline", [r"mi_lower_bound/.*"]],
             "MI loss terms": ["Multiline", [r"loss/.*/mutual_information/.*"]],
         }
+        layout["evaluation"] = {
+            "categorical code vs labels (test split)": ["Multiline", [r"eval/(accuracy|nmi)/.*"]],
+            "MI lower bound on fresh samples": ["Multiline", [r"eval/mi_lower_bound/.*"]],
+        }
     writer.add_custom_scalars(layout)
