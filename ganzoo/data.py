@@ -15,7 +15,7 @@ import attrs
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UserError
+from ganzoo.errors import UserError, brief
 
 DATA_ROOT_ENV = "GANZOO_DATA_ROOT"
 
@@ -74,6 +74,11 @@ def load_dataset(recipe: Any, registry: Any, split: str = "train") -> ImageData:
         if isinstance(exc, UserError):
             raise
         raise DataUnavailable(f"data ({table.type}) under {root}: {exc}") from None
+    except (ValueError, TypeError, RuntimeError, OverflowError, MemoryError) as exc:
+        # e.g. a count too large to allocate: a user error, not a traceback
+        raise UserError(
+            f"data ({table.type}): cannot build the dataset with these parameters ({brief(exc)})"
+        ) from None
     if not isinstance(data, ImageData):
         raise UserError(
             f"dataset '{table.type}' from {spec.provider} returned {type(data).__name__}, "

@@ -50,6 +50,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
+def brief(exc: BaseException) -> str:
+    """``Type: first line of the message``, for wrapping library errors in a ``UserError``."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def accepted(choices: Iterable[str]) -> str:
     names = sorted(choices)
     return ", ".join(names) if names else "(none)"

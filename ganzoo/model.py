@@ -14,7 +14,7 @@ import attrs
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UserError
+from ganzoo.errors import UserError, brief
 from ganzoo.latent import LatentSpace
 from ganzoo.recipe import Recipe
 
@@ -114,21 +114,29 @@ def build_system(
         backbone = spec.build(recipe.backbone.config, image_shape=image_shape, latent_dim=latent.width)
     except ValueError as exc:  # e.g. an image size the trunk does not support
         raise UserError(f"model.backbone ({recipe.backbone.type}): {exc}") from None
+    except (TypeError, RuntimeError, OverflowError, MemoryError) as exc:  # e.g. sizes too large
+        raise UserError(
+            f"model.backbone ({recipe.backbone.type}): cannot build with these parameters "
+            f"({brief(exc)})"
+        ) from None
     if not isinstance(backbone, Backbone):
         raise UserError(
             f"backbone '{recipe.backbone.type}' from {spec.provider} returned "
             f"{type(backbone).__name__}, expected ganzoo.model.Backbone"
         )
-    q_head = (
-        QHead(
-            backbone.feature_dim,
-            recipe.q_head.hidden,
-            latent.posterior_size,
-            recipe.q_head.batch_norm,
+    try:
+        q_head = (
+            QHead(
+                backbone.feature_dim,
+                recipe.q_head.hidden,
+                latent.posterior_size,
+                recipe.q_head.batch_norm,
+            )
+            if latent.posterior_size
+            else None
         )
-        if latent.posterior_size
-        else None
-    )
+    except (TypeError, RuntimeError, OverflowError, MemoryError) as exc:  # e.g. hidden too large
+        raise UserError(f"model.q_head: cannot build with these parameters ({brief(exc)})") from None
     discriminator = Discriminator(
         backbone.trunk, backbone.feature_dim, q_head, backbone.spectral_norm_head
     )

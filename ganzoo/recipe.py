@@ -54,7 +54,7 @@ class LossSettings:
 class QHeadSettings:
     """InfoGAN's Q head, which shares the discriminator trunk."""
 
-    hidden: int = param(128, "width of Q's hidden layer (FC-BN-lReLU-FC)", ge=1)
+    hidden: int = param(128, "width of Q's hidden layer (FC-BN-lReLU-FC)", ge=1, le=65536)
     batch_norm: bool = param(True, "batch norm in Q's hidden layer (the paper's choice)")
     optimizer: Literal["discriminator", "generator"] = param(
         "discriminator",
@@ -320,9 +320,35 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(str(path), [Problem("", f"not valid TOML: {exc}")]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's int limit)
+        reason = str(exc).split(";")[0]  # without the advice to call sys.set_int_max_str_digits
+        raise RecipeError(str(path), [Problem("", f"not valid TOML: {reason}")]) from None
+    except RecursionError:
+        raise RecipeError(str(path), [Problem("", "not valid TOML: nested too deeply")]) from None
+    if _depth_exceeds(data, _MAX_DEPTH):  # deeper than any recipe; would exhaust the stack later
+        raise RecipeError(
+            str(path), [Problem("", f"tables or arrays nested more than {_MAX_DEPTH} levels deep")]
+        )
+    return data
+
+
+_MAX_DEPTH = 32
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -336,9 +362,11 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise UserError(f"--set {text!r}: '{path}' is not a dotted key path")
     value = value.strip()
     try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value  # a bare word such as resnet
+        doc = tomllib.loads(f"v = {value}")
+    except (ValueError, RecursionError):  # not TOML (or too long / too deep for the parser)
+        doc = {}
+    # a bare word such as resnet; also VALUE that smuggles in more keys after a newline
+    parsed = doc["v"] if list(doc) == ["v"] else value
     return path, parsed
 
 

@@ -59,9 +59,15 @@ def _convert(value: Any, tp: Any, path: str, problems: list[Problem]) -> Any:
             return value
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            if -(2**63) <= value < 2**63:  # TOML integers are 64-bit; tomllib does not check
+                return value
+            problems.append(Problem(path, f"expected an integer from -2**63 to 2**63-1, got {got}"))
+            return _MISSING
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                problems.append(Problem(path, f"expected a number (integers: 64-bit), got {got}"))
+                return _MISSING
             if math.isfinite(value):
                 return float(value)
             problems.append(Problem(path, f"expected a finite number, got {got}"))

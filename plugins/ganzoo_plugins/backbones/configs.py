@@ -26,11 +26,13 @@ class DCGANConfig:
         "channels of D's first conv and G's last hidden upconv; the others double per "
         "stride-2 step (28×28: base and 2·base, the paper's 64/128)",
         ge=1,
+        le=4096,
     )
     hidden: int = param(
         1024,
         "width of the fully connected layers (D's last FC; at 28×28 also G's first FC)",
         ge=1,
+        le=65536,
     )
     leaky_slope: float = param(0.1, "negative slope of D's leaky ReLUs", ge=0)
     init_std: float = param(
@@ -46,7 +48,7 @@ class ResNetConfig:
     """SNGAN-style residual generator and discriminator trunk."""
 
     channels: int = param(
-        128, "channels of every residual block (and D's feature width)", ge=8
+        128, "channels of every residual block (and D's feature width)", ge=8, le=4096
     )
     spectral_norm: bool = param(
         True, "spectral normalisation on every conv and linear layer of D's trunk"

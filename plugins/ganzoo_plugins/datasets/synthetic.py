@@ -47,7 +47,7 @@ class SyntheticConfig:
 
     size: int = param(28, "side of the square images", ge=8, le=128)
     channels: Literal[1, 3] = param(1, "1: greyscale, 3: RGB (white strokes either way)")
-    count: int = param(2048, "images per split", ge=16)
+    count: int = param(2048, "images per split", ge=16, le=1_000_000)
     classes: int = param(10, "number of shape classes (the first N of the ten shapes)", ge=1, le=10)
     seed: int = param(0, "random seed; the test split uses a different stream", ge=0)
 
