@@ -103,7 +103,7 @@ def test_batch_timer_and_diagnostic_pass():
 MNIST_ARCH = [
     "model.backbone.base_channels=64", "model.backbone.hidden=1024",
     "model.latent.noise.dim=62", "model.latent.digit.categories=10",
-    "model.latent.digit.weight=1.0", "model.latent.style.weight=0.1",
+    "model.latent.digit.weight=1.0", "model.latent.style.weight=1.0",
     "model.q_head.hidden=128", "data.batch_size=8",
 ]
 
