@@ -272,6 +272,8 @@ def run(
         raise click.UsageError("give a RECIPE to train, or --resume RUN_DIR")
     if recipe is not None and resume is not None:
         raise click.UsageError("give either a RECIPE or --resume RUN_DIR, not both")
+    if resume is not None and (out is not None or overwrite):
+        raise click.UsageError("--resume continues in RUN_DIR itself; drop --out/--overwrite")
     start_run(
         recipe=recipe,
         overrides=overrides,
