@@ -17,12 +17,13 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import mnist_root
 from ganzoo.data import DataUnavailable, ImageData
 from ganzoo.errors import UserError
 from ganzoo_plugins.datasets import ganzoo_datasets
 
 SPECS = {spec.name: spec for spec in ganzoo_datasets()}
-MNIST_ROOT = Path("/work/shared/data")
+MNIST_ROOT = mnist_root() or Path("/nonexistent")
 COMMON_KEYS = {"root", "batch_size", "download"}
 
 
@@ -274,8 +275,8 @@ def test_unreadable_mnist_files_are_reported(tmp_path):
 
 
 needs_mnist = pytest.mark.skipif(
-    not (MNIST_ROOT / "MNIST" / "raw").is_dir(),
-    reason=f"the real MNIST files are not at {MNIST_ROOT / 'MNIST' / 'raw'}",
+    mnist_root() is None,
+    reason="real MNIST not found in $GANZOO_DATA_ROOT/MNIST/raw or ../shared/data/MNIST/raw",
 )
 
 
