@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ganzoo.cli_options import device_option, plugin_options
 from ganzoo.errors import TrainingError, UserError
 
 KIND_ALIASES = {
@@ -44,23 +45,6 @@ class GanzooGroup(click.Group):
         except TrainingError as exc:
             click.secho(f"training failed: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
-
-
-def plugin_options(func: Any) -> Any:
-    func = click.option(
-        "--strict-plugins",
-        is_flag=True,
-        help="Fail if any plugin fails to load or two plugins provide the same name.",
-    )(func)
-    func = click.option(
-        "-p",
-        "--plugin",
-        "plugins",
-        multiple=True,
-        metavar="MODULE|FILE.py|no:NAME",
-        help="Load a plugin module or .py file; 'no:NAME' blocks an installed plugin. Repeatable.",
-    )(func)
-    return func
 
 
 def set_option(func: Any) -> Any:
@@ -246,7 +230,7 @@ def plugins_command(as_json: bool, plugins: tuple[str, ...], strict_plugins: boo
 @set_option
 @plugin_options
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default: runs/NAME-TIMESTAMP).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@device_option
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), help="Continue the run in this directory from its newest valid checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
 @click.option("--dry-run", is_flag=True, help="Check the recipe, load the data and build the model, then stop.")

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from ganzoo.cli_options import device_option, plugin_options
+
 
 def register(group: click.Group) -> None:
     """Add the evaluation commands to ``group``."""
@@ -17,18 +19,11 @@ def register(group: click.Group) -> None:
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object (nothing else on stdout).")
 @click.option("--samples", type=click.IntRange(min=64), default=5000, show_default=True, help="Generated samples per measurement.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@device_option
 @click.option("--metric", "metrics", multiple=True, metavar="NAME", help="Run only this metric (repeatable); default: every registered metric.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs (default: RUN_DIR/eval).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the evaluation's random draws.")
-@click.option(
-    "-p",
-    "--plugin",
-    "plugins",
-    multiple=True,
-    metavar="MODULE|FILE.py|no:NAME",
-    help="Load a plugin module or .py file; 'no:NAME' blocks an installed plugin. Repeatable.",
-)
+@plugin_options
 def eval_command(
     run: Path,
     as_json: bool,
@@ -38,6 +33,7 @@ def eval_command(
     out: Path | None,
     seed: int,
     plugins: tuple[str, ...],
+    strict_plugins: bool,
 ) -> None:
     """Measure what a trained run learned: RUN is a run directory (its newest valid
     checkpoint) or a checkpoint file.
@@ -60,7 +56,7 @@ def eval_command(
         click.echo(message, err=True)
 
     torch_device = resolve_device(device)
-    loaded = load_run(run, torch_device, plugins)
+    loaded = load_run(run, torch_device, plugins, strict=strict_plugins)
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     for name in metrics:

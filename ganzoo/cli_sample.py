@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ganzoo.cli_options import device_option, plugin_options
+
 
 def register(group: click.Group) -> None:
     """Add the ``sample`` command to ``group``."""
@@ -18,7 +20,7 @@ def register(group: click.Group) -> None:
 @click.option("--n", "n", type=click.IntRange(min=1), help="Samples in the grid (default 64); with --traverse, rows (default 8).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for the latent draws: the same seed gives the same image.")
 @click.option("--nrow", type=click.IntRange(min=1), help="Images per grid row (default: about sqrt(n)).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@device_option
 @click.option(
     "--code",
     "codes",
@@ -37,8 +39,7 @@ def register(group: click.Group) -> None:
 @click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2), help="Columns of a continuous --traverse.")
 @click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
 @click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10), help="GIF frame duration in milliseconds.")
-@click.option("-p", "--plugin", "plugins", multiple=True, metavar="MODULE|FILE.py|no:NAME", help="Load a plugin the run's components need. Repeatable.")
-@click.option("--strict-plugins", is_flag=True, help="Fail if any plugin fails to load or two plugins provide the same name.")
+@plugin_options
 def sample(
     run: Path,
     out: Path,

@@ -208,7 +208,11 @@ class LoadedRun:
 
 
 def load_run(
-    path: str | Path, device: torch.device | str = "cpu", plugin_options: Sequence[str] = ()
+    path: str | Path,
+    device: torch.device | str = "cpu",
+    plugin_options: Sequence[str] = (),
+    *,
+    strict: bool = False,
 ) -> LoadedRun:
     """Rebuild the system of a run directory (its newest valid checkpoint) or of one ``.pt``
     checkpoint, weights loaded, in eval mode on ``device``. Problems are ``UserError``s."""
@@ -218,7 +222,9 @@ def load_run(
 
     device = torch.device(device)
     checkpoint, payload, run_dir, warnings = ckpt.find_checkpoint(path, "cpu")
-    session = open_saved_recipe(payload, str(run_dir / "recipe.toml"), (), plugin_options)
+    session = open_saved_recipe(
+        payload, str(run_dir / "recipe.toml"), (), plugin_options, strict=strict
+    )
     recipe, registry = session.recipe, session.registry
     shape = payload.get("image_shape")
     if shape is None:

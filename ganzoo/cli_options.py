@@ -1,0 +1,31 @@
+"""Options shared by several commands (kept apart so command modules need not import cli)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def plugin_options(func: Any) -> Any:
+    """``-p/--plugin`` (repeatable) and ``--strict-plugins``."""
+    func = click.option(
+        "--strict-plugins",
+        is_flag=True,
+        help="Fail if any plugin fails to load or two plugins provide the same name.",
+    )(func)
+    func = click.option(
+        "-p",
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MODULE|FILE.py|no:NAME",
+        help="Load a plugin module or .py file; 'no:NAME' blocks an installed plugin. Repeatable.",
+    )(func)
+    return func
+
+
+def device_option(func: Any) -> Any:
+    return click.option(
+        "--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."
+    )(func)
