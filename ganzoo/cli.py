@@ -171,13 +171,17 @@ def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], stri
 
     registry = open_plugins(plugins, strict=strict_plugins).registry()
     spec = registry.get(_kind(kind), name)
+    from ganzoo.recipe import SHARED_SETTINGS
+
     params = describe_parameters(spec.config)
+    shared = describe_parameters(SHARED_SETTINGS[spec.kind]) if spec.kind in SHARED_SETTINGS else []
     info = {
         "kind": spec.kind,
         "name": spec.name,
         "summary": spec.summary,
         "provider": str(spec.provider),
         "parameters": params,
+        "shared_parameters": shared,
     }
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -189,14 +193,15 @@ def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], stri
     console = Console(soft_wrap=False)
     console.print(f"[bold]{spec.kind} {spec.name}[/bold] — {escape(spec.summary)}")
     console.print(f"provided by {escape(str(spec.provider))}")
-    if not params:
-        console.print("no parameters")
-        return
     table = Table("parameter", "type", "default", "bounds", "help", box=None, pad_edge=False)
     for p in params:
         bounds = ", ".join(f"{k} {v:g}" for k, v in p["bounds"].items())
         table.add_row(p["name"], escape(p["type"]), escape(json.dumps(p["default"])), bounds, escape(p["help"]))
-    console.print(table)
+    for p in shared:
+        bounds = ", ".join(f"{k} {v:g}" for k, v in p["bounds"].items())
+        table.add_row(f"{p['name']} (any {spec.kind.replace('_', ' ')})", escape(p["type"]),
+                      escape(json.dumps(p["default"])), bounds, escape(p["help"]))
+    console.print(table if params or shared else "no parameters")
 
 
 @main.command("plugins")

@@ -156,6 +156,13 @@ class Recipe:
         return out
 
 
+# Keys every table of a kind accepts beside the component's own parameters.
+SHARED_SETTINGS: dict[str, type] = {
+    "dataset": DataSettings,
+    "latent_code": LatentSettings,
+    "loss": LossSettings,
+}
+
 # Where component tables live: path pattern -> (kind, settings class, default type).
 _TABLES: list[tuple[str, str, type, str | None]] = [
     ("data", "dataset", DataSettings, None),

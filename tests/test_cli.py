@@ -54,6 +54,8 @@ def test_describe_shows_parameters(cli):
     params = {p["name"]: p for p in info["parameters"]}
     assert params["dim"]["default"] == 1 and params["dim"]["bounds"] == {"ge": 1, "le": 100000}
     assert params["posterior_std"]["help"]
+    shared = {p["name"] for p in info["shared_parameters"]}
+    assert shared == {"regularized", "weight"}  # keys every latent-code table accepts
     text = cli("describe", "optimizer", "adam")
     assert text.exit_code == 0 and "betas" in text.output and "0.5" in text.output
 
