@@ -3,7 +3,9 @@ a developer's environment cannot change them; tests that need more register thei
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"
 SMOKE_RECIPE = RECIPES / "smoke" / "infogan_synthetic.toml"
+
+
+def load_benchmark(name: str):
+    """Import ``benchmarks/NAME.py`` (the folder is scripts, not a package), once."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def mnist_root() -> Path | None:
