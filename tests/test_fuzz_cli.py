@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
 import tomllib
 import traceback
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,8 @@ SMOKE: dict[str, Any] = tomllib.loads(SMOKE_TEXT)
 FUZZ = settings(
     max_examples=35,
     deadline=None,
+    # CI explores a fixed set of examples (reproducible failures); locally each run explores anew.
+    derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
@@ -819,10 +822,14 @@ def test_odd_component_names(workdir: Path, case: tuple[tuple[str, ...], str, st
 @example(case=("train.steps=" + "[" * 5000, True, ["train.steps"]), before=[], after=[])
 @example(case=("data.count={a=", True, ["data.count"]), before=[], after=[])
 @example(case=("train.stéps=1", True, ["train.stéps"]), before=[], after=["train.steps=2"])
+@example(case=("train.steps=[1,", True, ["train.steps"]), before=[], after=["train.steps=2"])
 @example(case=("train.steps=3\ndata.count = 16", True, ["train.steps"]), before=[], after=[])
 def test_odd_set_expressions(
     workdir: Path, case: tuple[str, bool, list[str]], before: list[str], after: list[str]
 ) -> None:
     override, always_invalid, needles = case
+    path = override.partition("=")[0].strip()
+    # A later valid --set of the same key would legitimately replace the odd value.
+    after = [a for a in after if not path or a.partition("=")[0] != path]
     allowed = {2} if always_invalid else {0, 2}
     check_both(workdir, SMOKE_RECIPE, [*before, override, *after], allowed=allowed, needles=needles)
