@@ -51,6 +51,15 @@ class LatentCode(abc.ABC):
         """Q outputs that put nearly all belief on ``value`` (for conformance checks), or None."""
         return None
 
+    def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor | None:
+        """An information measure in nats from Q's posterior on a batch of *real* images
+        (``[B, posterior_size]`` -> differentiable scalar), or None if the code has none.
+
+        Without ``paired``: I(x; c), maximal when Q splits real data confidently and evenly
+        (RIM). With ``paired`` (Q's posterior on transformed copies of the same images):
+        I(c; c'), maximal when the split is also the same for both copies (IIC)."""
+        return None
+
 
 @attrs.frozen
 class LatentEntry:
@@ -60,12 +69,18 @@ class LatentEntry:
     weight: float
     columns: slice  # where this code sits in G's input
     posterior: slice  # where its parameters sit in Q's output (empty if not regularized)
+    real_data_weight: float = 0.0  # weight of the real-data term (see LatentCode)
 
 
 class LatentSpace:
     """The ordered latent codes of a model: sampling, slicing and mutual-information terms."""
 
-    def __init__(self, codes: list[tuple[str, LatentCode, bool, float]]):
+    def __init__(
+        self,
+        codes: list[tuple[str, LatentCode, bool, float]],
+        real_data_weights: dict[str, float] | None = None,
+    ):
+        real_data_weights = real_data_weights or {}
         entries, column, post = [], 0, 0
         for name, code, regularized, weight in codes:
             size = code.posterior_size if regularized else 0
@@ -77,6 +92,7 @@ class LatentSpace:
                     weight,
                     slice(column, column + code.width),
                     slice(post, post + size),
+                    real_data_weights.get(name, 0.0) if regularized else 0.0,
                 )
             )
             column += code.width
@@ -88,6 +104,11 @@ class LatentSpace:
     @property
     def regularized(self) -> list[LatentEntry]:
         return [e for e in self.entries if e.regularized]
+
+    @property
+    def clusters_real_data(self) -> list[LatentEntry]:
+        """Regularised codes with a real-data term."""
+        return [e for e in self.entries if e.real_data_weight > 0]
 
     def entry(self, name: str) -> LatentEntry:
         for e in self.entries:
@@ -105,6 +126,18 @@ class LatentSpace:
             e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
             for e in self.regularized
         }
+
+    def real_data_information(
+        self, posterior: Tensor, paired: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """Each real-data term's information measure (see ``LatentCode``), in nats."""
+        out = {}
+        for e in self.clusters_real_data:
+            pair = paired[:, e.posterior] if paired is not None else None
+            value = e.code.real_data_information(posterior[:, e.posterior], pair)
+            if value is not None:
+                out[e.name] = value
+        return out
 
     def mutual_information_bounds(self, nll: dict[str, Tensor]) -> dict[str, Tensor]:
         """Variational lower bound of I(c; G(z, c)) = H(c) − E[−log Q(c|x)] per code."""

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo.errors import UserError, brief
-from ganzoo.latent import LatentSpace
+from ganzoo.latent import LatentCode, LatentSpace
 from ganzoo.recipe import Recipe
 
 
@@ -96,12 +96,21 @@ class GANSystem:
 
 
 def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
-    codes = []
+    codes, real_data_weights = [], {}
     for name, table in recipe.latent.items():
         spec = registry.get("latent_code", table.type)
         code = spec.build(table.config)
         codes.append((name, code, table.settings.regularized, table.settings.weight))
-    return LatentSpace(codes)
+        weight = getattr(table.settings, "real_data_weight", 0.0)
+        if weight > 0:
+            if type(code).real_data_information is LatentCode.real_data_information:
+                raise UserError(
+                    f"model.latent.{name}.real_data_weight: code type '{table.type}' "
+                    f"(from {spec.provider}) has no real-data term; codes that have one, "
+                    "such as 'categorical', accept it"
+                )
+            real_data_weights[name] = weight
+    return LatentSpace(codes, real_data_weights)
 
 
 def build_system(

@@ -9,6 +9,13 @@ optimiser learns from it is a recipe choice (``model.q_head.optimizer``):
   D's optimiser; and to G's loss, so G learns to make codes recoverable.
 - ``"generator"``: Q's head sits in G's optimiser and learns from G's MI term only; the
   shared trunk does not learn from the MI term.
+
+Optional, beyond the paper: a code's ``real_data_weight`` adds, in D's phase, a term that
+asks Q's posterior on the *real* batch to be confident and balanced (I(x; c) on real data,
+as in RIM and CatGAN), so the code's categories follow gaps in the data; with
+``model.q_head.real_data_augmentation = "affine"`` the same category is also asked of a
+randomly slanted, stretched and shifted copy of each image (IIC), so categories cannot follow
+style.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import abc
 import torch
 from torch import Tensor
 
+from ganzoo.augmentation import random_affine
 from ganzoo.latent import LatentSpace
 from ganzoo.model import Discriminator
 
@@ -55,12 +63,14 @@ class InfoGANObjective:
         gradient_penalty: float = 0.0,
         q_optimizer: str = "discriminator",
         trains_trunk: bool = True,
+        real_data_augmentation: str = "none",
     ):
         self.loss = loss
         self.latent = latent
         self.gp_weight = gradient_penalty
         self.q_optimizer = q_optimizer
         self.trains_trunk = trains_trunk
+        self.real_data_augmentation = real_data_augmentation
         self.has_codes = bool(latent.regularized)
 
     def _mutual_information(
@@ -78,7 +88,10 @@ class InfoGANObjective:
         """D's terms on a real batch and *detached* generated images made from ``z``."""
         fake = fake.detach()
         mi_here = self.has_codes and self.q_optimizer == "discriminator"
-        real_logits, _ = discriminator(real)
+        clusters_real = bool(self.latent.clusters_real_data) and mi_here
+        real_logits, real_posterior = discriminator(
+            real, with_q=clusters_real, detach_q=not self.trains_trunk
+        )
         fake_logits, posterior = discriminator(
             fake, with_q=mi_here, detach_q=not self.trains_trunk
         )
@@ -92,6 +105,19 @@ class InfoGANObjective:
         if mi_here:
             mi_terms, _ = self._mutual_information(z, posterior)
             terms.update(mi_terms)
+        if clusters_real:
+            # Loss H(c) − I ≥ 0 per code: Q splits real images confidently and evenly and,
+            # with augmentation, the same way for a transformed copy of each image.
+            paired = None
+            if self.real_data_augmentation == "affine":
+                _, paired = discriminator(
+                    random_affine(real), with_q=True, detach_q=not self.trains_trunk
+                )
+            for name, info in self.latent.real_data_information(real_posterior, paired).items():
+                entry = self.latent.entry(name)
+                ceiling = entry.code.entropy() or 0.0
+                terms[f"real_data_information/{name}"] = entry.real_data_weight * (ceiling - info)
+                stats[f"real_data_information/{name}"] = info.detach()
         return terms, stats
 
     def generator_terms(

@@ -39,6 +39,12 @@ class LatentSettings:
 
     regularized: bool = param(False, "recover this code with Q (an InfoGAN code)")
     weight: float = param(1.0, "λ: weight of this code's mutual-information term", ge=0)
+    real_data_weight: float = param(
+        0.0,
+        "weight of a term asking Q's posterior on *real* images to be confident and balanced "
+        "(maximises I(x; c) on the training data, as in RIM/CatGAN); 0 = the paper",
+        ge=0,
+    )
 
 
 @attrs.frozen
@@ -63,6 +69,12 @@ class QHeadSettings:
     )
     trains_trunk: bool = param(
         True, "with optimizer='discriminator', let the MI term train D's shared trunk too"
+    )
+    real_data_augmentation: Literal["none", "affine"] = param(
+        "none",
+        "for codes with real_data_weight: 'affine' asks Q's category of a real image to agree "
+        "with that of a randomly slanted, stretched and shifted copy (IIC); 'none' only asks "
+        "for confident, balanced categories (RIM)",
     )
 
 
@@ -296,6 +308,24 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
     train = structure(
         TrainSettings, train_raw, "train", problems, extra_allowed=()
     )
+    if q_head is not None and not is_missing(q_head):
+        for code_name, component in latent.items():
+            settings = component.settings
+            if settings.real_data_weight > 0 and not settings.regularized:
+                problems.append(
+                    Problem(
+                        f"model.latent.{code_name}.real_data_weight",
+                        "only a regularized code has a Q posterior; set regularized = true, or real_data_weight = 0",
+                    )
+                )
+            elif settings.real_data_weight > 0 and q_head.optimizer != "discriminator":
+                problems.append(
+                    Problem(
+                        f"model.latent.{code_name}.real_data_weight",
+                        "the real-data term trains Q in D's phase; it needs "
+                        "model.q_head.optimizer = 'discriminator'",
+                    )
+                )
     if problems:
         raise RecipeError(source, problems)
     return Recipe(

@@ -56,6 +56,22 @@ def check_latent_code(code: LatentCode, batch: int = 16) -> None:
         assert isinstance(label, str)
         assert sweep.dim() == 2 and sweep.shape[1] == code.width
 
+    # The optional real-data term: a differentiable scalar, and a confident, consistent
+    # posterior on real images must score higher than an uninformative one.
+    if type(code).real_data_information is not LatentCode.real_data_information:
+        for paired in (None, posterior.detach()):
+            fresh = posterior.detach().clone().requires_grad_(True)
+            info = code.real_data_information(fresh, paired)
+            assert info.dim() == 0 and torch.isfinite(info), "real_data_information: a scalar"
+            info.backward()
+            assert fresh.grad is not None and fresh.grad.abs().sum() > 0
+        if best is not None:
+            flat = torch.zeros_like(best)
+            for paired_best, paired_flat in ((None, None), (best, flat)):
+                assert code.real_data_information(best, paired_best) > code.real_data_information(
+                    flat, paired_flat
+                )
+
 
 def check_backbone(
     backbone: Backbone, image_shape: tuple[int, int, int], latent_dim: int, batch: int = 4

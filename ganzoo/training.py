@@ -106,6 +106,7 @@ class Trainer:
             gradient_penalty=recipe.loss.settings.gradient_penalty,
             q_optimizer=recipe.q_head.optimizer,
             trains_trunk=recipe.q_head.trains_trunk,
+            real_data_augmentation=recipe.q_head.real_data_augmentation,
         )
         q_params = self.discriminator.q_parameters()
         d_params = self.discriminator.d_parameters()

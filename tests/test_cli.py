@@ -55,7 +55,7 @@ def test_describe_shows_parameters(cli):
     assert params["dim"]["default"] == 1 and params["dim"]["bounds"] == {"ge": 1, "le": 100000}
     assert params["posterior_std"]["help"]
     shared = {p["name"] for p in info["shared_parameters"]}
-    assert shared == {"regularized", "weight"}  # keys every latent-code table accepts
+    assert shared == {"regularized", "weight", "real_data_weight"}  # keys every code table accepts
     text = cli("describe", "optimizer", "adam")
     assert text.exit_code == 0 and "betas" in text.output and "0.5" in text.output
 
@@ -175,3 +175,19 @@ def test_run_and_resume_extends_a_run(cli, tmp_path):
     assert (out / "checkpoints" / "step_00000006.pt").exists()
     refused = cli("run", "--resume", out, "--set", "model.backbone.base_channels=16")
     assert refused.exit_code == 2 and "cannot change on resume" in refused.output
+
+
+def test_real_data_weight_mistakes_name_the_key(cli):
+    result = cli(
+        "check", SMOKE_RECIPE,
+        "--set", "model.latent.noise.real_data_weight=1.0",
+        "--set", "model.latent.digit.real_data_weight=1.0",
+        "--set", "model.q_head.optimizer=generator",
+    )
+    assert result.exit_code == 2
+    assert "model.latent.noise.real_data_weight: only a regularized code" in result.output
+    assert "model.latent.digit.real_data_weight: the real-data term trains Q in D's phase" in result.output
+    result = cli("run", SMOKE_RECIPE, "--dry-run", "--set", "model.latent.style.real_data_weight=1.0")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "model.latent.style.real_data_weight: code type 'uniform'" in result.output
+    assert "'categorical'" in result.output

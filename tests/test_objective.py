@@ -8,15 +8,18 @@ import pytest
 import torch
 from torch import nn
 
+import ganzoo.objective
 from conftest import SMOKE_RECIPE
 from ganzoo.objective import gradient_penalty
 from ganzoo.recipe import read_toml, resolve
 from ganzoo.training import Trainer
 
 
-def _trainer(registry, tmp_path, **q_head):
+def _trainer(registry, tmp_path, latent=None, **q_head):
     raw = read_toml(SMOKE_RECIPE)
     raw["model"].setdefault("q_head", {}).update(q_head)
+    for name, keys in (latent or {}).items():
+        raw["model"]["latent"][name].update(keys)
     recipe = resolve(raw, registry)
     return Trainer(recipe, registry, tmp_path, torch.device("cpu"))
 
@@ -122,6 +125,65 @@ def test_mi_lower_bound_approaches_log_k_for_a_perfect_q(registry, tmp_path):
     nll = trainer.latent.negative_log_likelihoods(z, posterior)
     bound = trainer.latent.mutual_information_bounds(nll)["digit"]
     assert bound.item() == pytest.approx(math.log(4), abs=1e-3)
+
+
+def test_real_data_information_is_high_only_for_confident_balanced_splits(registry):
+    spec = registry.get("latent_code", "categorical")
+    code = spec.build(spec.config(categories=4))
+    confident_balanced = torch.eye(4).repeat(8, 1) * 40  # [32, 4]: each category 8 times
+    assert code.real_data_information(confident_balanced).item() == pytest.approx(math.log(4), abs=1e-3)
+    unsure = torch.zeros(32, 4)  # every image spread evenly: no information
+    assert code.real_data_information(unsure).item() == pytest.approx(0.0, abs=1e-6)
+    collapsed = torch.zeros(32, 4)
+    collapsed[:, 2] = 40.0  # confident but always the same category: no information either
+    assert code.real_data_information(collapsed).item() == pytest.approx(0.0, abs=1e-3)
+    half = torch.eye(4)[:2].repeat(16, 1) * 40  # two categories used evenly: ln 2
+    assert code.real_data_information(half).item() == pytest.approx(math.log(2), abs=1e-3)
+
+
+@pytest.mark.parametrize("augmentation", ["none", "affine"])
+@pytest.mark.parametrize("trains_trunk", [True, False])
+def test_real_data_term_trains_q_on_real_images_only_in_d_phase(
+    registry, tmp_path, trains_trunk, augmentation, monkeypatch
+):
+    trainer = _trainer(
+        registry,
+        tmp_path,
+        latent={"digit": {"real_data_weight": 0.5}},
+        trains_trunk=trains_trunk,
+        real_data_augmentation=augmentation,
+    )
+    transformed = []
+    original = ganzoo.objective.random_affine
+    monkeypatch.setattr(
+        ganzoo.objective, "random_affine", lambda x: transformed.append(x) or original(x)
+    )
+    z, fake = _fake_batch(trainer)
+    real = trainer.batches.next()
+    terms, stats = trainer.objective.discriminator_terms(trainer.discriminator, real, fake, z)
+    assert len(transformed) == (augmentation == "affine")
+    if transformed:
+        assert transformed[0] is real  # the copies are of the real batch, never of fakes
+    term = terms["real_data_information/digit"]
+    info = stats["real_data_information/digit"]
+    assert term.item() == pytest.approx(0.5 * (math.log(4) - info.item()), rel=1e-5)
+    term.backward()
+    q_grad = trainer.discriminator.q_head.net[0].weight.grad
+    assert q_grad is not None and q_grad.abs().sum() > 0
+    trunk_grads = [p.grad for p in trainer.discriminator.trunk.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in trunk_grads) == trains_trunk
+    assert all(p.grad is None for p in trainer.generator.parameters())
+    g_terms, _ = trainer.objective.generator_terms(trainer.discriminator, fake, z)
+    assert "real_data_information/digit" not in g_terms  # G never sees real images
+
+
+def test_real_data_term_off_by_default(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    z, fake = _fake_batch(trainer)
+    terms, _ = trainer.objective.discriminator_terms(
+        trainer.discriminator, trainer.batches.next(), fake, z
+    )
+    assert not any(name.startswith("real_data_information") for name in terms)
 
 
 def test_gradient_penalty_mixes_real_and_fake_per_sample():

@@ -2,6 +2,8 @@
 
 Q outputs K logits; log Q(c|x) is minus the cross-entropy of those *logits* (no softmax
 before the loss), and H(c) = ln K, so the MI lower bound approaches ln K as Q learns.
+With ``real_data_weight`` the code also offers the real-data term (see
+``real_data_information``): Q's categories should split *real* images confidently and evenly.
 """
 
 from __future__ import annotations
@@ -45,5 +47,26 @@ class Categorical(LatentCode):
     def confident_posterior(self, value: Tensor) -> Tensor:
         return value * 20.0  # logits strongly on the given category
 
+    def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor:
+        # posterior, paired: [B, K] logits on real images (and on transformed copies of them).
+        p = F.softmax(posterior.float(), dim=1)  # [B, K]
+        if paired is None:
+            # I(x; c) = H(mean_x p(c|x)) − mean_x H(p(c|x)): high when each image gets one
+            # confident category and the categories are used evenly (RIM).
+            log_p = F.log_softmax(posterior.float(), dim=1)
+            conditional = -(p * log_p).sum(dim=1).mean()
+            return _entropy(p.mean(dim=0)) - conditional
+        # I(c; c') of the joint distribution of the two copies' categories (IIC): high only
+        # when both copies confidently get the *same* category and categories are used evenly.
+        joint = p.T @ F.softmax(paired.float(), dim=1) / p.shape[0]  # [K, K]
+        joint = ((joint + joint.T) / 2).clamp_min(1e-12)
+        rows, cols = joint.sum(dim=1, keepdim=True), joint.sum(dim=0, keepdim=True)
+        return (joint * (joint.log() - rows.log() - cols.log())).sum()
+
     def point_estimate(self, posterior: Tensor) -> Tensor:
         return F.one_hot(posterior.argmax(dim=1), self.categories).float()
+
+
+def _entropy(probabilities: Tensor) -> Tensor:
+    """Entropy in nats of one distribution ``[K]``."""
+    return -(probabilities * probabilities.clamp_min(1e-12).log()).sum()
