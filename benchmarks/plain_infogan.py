@@ -42,6 +42,12 @@ MI term: ``lambda_cat * CE(cat_logits, c_cat) + lambda_cont * 0.5 *
 mean_over_batch(sum_over_codes((mu - c_cont)**2))`` -- the fixed-std Gaussian
 negative log-likelihood without its constant.
 
+Optional real-data term (``real_data_weight > 0``; ganzoo's default recipe uses 1.0): in the
+D phase, Q's categorical head also sees the real batch (from the trunk pass D's real logit
+uses) and a randomly rotated/sheared/scaled/shifted copy of it (one more trunk pass), and
+``weight * (ln 10 - I(c; c'))`` is added, where I is the mutual information of the
+symmetrised joint distribution of the two copies' categories (IIC).
+
 Run as a script for a quick measurement, e.g.::
 
     python benchmarks/plain_infogan.py --steps 60 --batch-size 64 --data-root /work/shared/data
@@ -51,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import math
 import os
 import sys
 import time
@@ -212,12 +219,38 @@ def mutual_info_loss(
     return LAMBDA_CAT * ce + LAMBDA_CONT * gauss
 
 
+def affine_copies(real: torch.Tensor) -> torch.Tensor:
+    """Each image rotated (±15°), sheared (±0.3), scaled per axis (×1.2^±1) and shifted
+    (±10 %), background -1, with the global torch RNG."""
+    b, dev = real.shape[0], real.device
+
+    def u(r: float) -> torch.Tensor:
+        return (torch.rand(b, device=dev) * 2 - 1) * r
+
+    rot, shear = u(math.radians(15.0)), u(0.3)
+    sx, sy = u(math.log(1.2)).exp(), u(math.log(1.2)).exp()
+    tx, ty = u(0.2), u(0.2)
+    row0 = torch.stack([rot.cos() * sx, (rot.cos() * shear - rot.sin()) * sy, tx], 1)
+    row1 = torch.stack([rot.sin() * sx, (rot.sin() * shear + rot.cos()) * sy, ty], 1)
+    grid = F.affine_grid(torch.stack([row0, row1], 1), list(real.shape), align_corners=False)
+    return F.grid_sample(real + 1, grid, align_corners=False) - 1
+
+
+def paired_information(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """I(c; c') in nats of the symmetrised joint of two [B, K] categorical posteriors."""
+    joint = F.softmax(logits_a, 1).T @ F.softmax(logits_b, 1) / logits_a.shape[0]
+    joint = ((joint + joint.T) / 2).clamp_min(1e-12)
+    pa, pb = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
+    return (joint * (joint.log() - pa.log() - pb.log())).sum()
+
+
 def plain_train_step(
     models: dict[str, nn.Module],
     opt_d: torch.optim.Optimizer,
     opt_g: torch.optim.Optimizer,
     real: torch.Tensor,
     latent_gen: torch.Generator,
+    real_data_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
     """One InfoGAN step on the float batch ``real`` ([B, 1, 28, 28] in [-1, 1]).
 
@@ -232,7 +265,8 @@ def plain_train_step(
     fake = G(z)  # the only generator forward of the step
 
     # ---- D phase (trunk + D head + Q head, optimiser opt_d)
-    logit_real = d_head(D(real))
+    h_real = D(real)
+    logit_real = d_head(h_real)
     h_fake = D(fake.detach())
     logit_fake = d_head(h_fake)
     cat_logits, cont_mean = q_head(h_fake)
@@ -241,6 +275,11 @@ def plain_train_step(
     ) + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
     d_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
     d_loss = d_gan + d_mi
+    if real_data_weight > 0:
+        h_aug = D(affine_copies(real))
+        d_head(h_aug)  # ganzoo's discriminator call computes the (unused) logit too
+        info = paired_information(q_head(h_real)[0], q_head(h_aug)[0])
+        d_loss = d_loss + real_data_weight * (math.log(N_CAT) - info)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()

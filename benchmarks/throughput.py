@@ -170,9 +170,10 @@ class PlainSide(Side):
 
     def __init__(
         self, images_u8: torch.Tensor, batch_size: int, device: torch.device, seed: int,
-        init_std: float,
+        init_std: float, real_data_weight: float = 0.0,
     ):
         super().__init__("plain", device)
+        self.real_data_weight = real_data_weight
         torch.manual_seed(seed)
         self.models = plain.build_plain_models(device, init_std)
         self.opt_d, self.opt_g = plain.build_plain_optimizers(self.models)
@@ -181,7 +182,8 @@ class PlainSide(Side):
 
     def step(self) -> None:
         plain.plain_train_step(
-            self.models, self.opt_d, self.opt_g, self.batch_timer.next(), self.latent_gen
+            self.models, self.opt_d, self.opt_g, self.batch_timer.next(), self.latent_gen,
+            self.real_data_weight,
         )
 
 
@@ -351,6 +353,11 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
             want("uniform code range", (c.config.low, c.config.high), (-1.0, 1.0))
             if c.settings.regularized:
                 want("uniform code posterior_std", c.config.posterior_std, "fixed")
+    for name, c in recipe.latent.items():
+        if c.type != "categorical" and c.settings.real_data_weight:
+            want(f"model.latent.{name}.real_data_weight", c.settings.real_data_weight, 0.0)
+    if any(c.settings.real_data_weight for c in recipe.latent.values()):
+        want("model.q_head.real_data_augmentation", recipe.q_head.real_data_augmentation, "affine")
     want("model.q_head.hidden", recipe.q_head.hidden, 128)
     want("model.q_head.batch_norm", getattr(recipe.q_head, "batch_norm", True), True)
     want("model.q_head.optimizer", recipe.q_head.optimizer, "discriminator")
@@ -531,8 +538,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     + ". Pass --no-plain to time ganzoo alone."
                 )
             images = baseline.trainer.batches.images  # the same uint8 tensor, on the device
+            real_data_weight = sum(c.settings.real_data_weight for c in recipe.latent.values())
             plain_side = PlainSide(
-                images, batch, device, recipe.seed, recipe.backbone.config.init_std
+                images, batch, device, recipe.seed, recipe.backbone.config.init_std,
+                real_data_weight,
             )
             sides.append(plain_side)
         variant_sides: list[GanzooSide] = []

@@ -105,6 +105,7 @@ def test_same_computation_check(tmp_path):
     side = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02)
 
     out = throughput.check_same_computation(trainer, side, 1000, 1005)
+    assert side.real_data_weight == 0.0
     assert out["parameters"]["G"]["ganzoo"] == out["parameters"]["G"]["plain"] > 0
     with pytest.raises(throughput.NotSameComputation, match="FLOPs"):
         throughput.check_same_computation(trainer, side, 1000, 1020)
@@ -122,3 +123,40 @@ def test_same_computation_check(tmp_path):
     )
     problems = throughput.plain_loop_problems(other.recipe, other.data.shape)
     assert any("loss.type" in p for p in problems) and any("q_head.optimizer" in p for p in problems)
+    rim = throughput.build_trainer(
+        str(SMOKE_RECIPE), [*overrides, "model.latent.digit.real_data_weight=1.0"],
+        torch.device("cpu"), tmp_path / "rim", trainer.data,
+    )
+    problems = throughput.plain_loop_problems(rim.recipe, rim.data.shape)
+    assert any("real_data_augmentation" in p for p in problems)  # the plain loop has only IIC
+
+
+def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
+    """The plain loop's IIC term is written independently; it must agree with ganzoo's."""
+    throughput = _load("throughput")
+    plain = _load("plain_infogan")
+    from ganzoo.augmentation import random_affine
+    from ganzoo_plugins.latent_codes.categorical import Categorical, CategoricalConfig
+
+    images = torch.rand(6, 1, 28, 28) * 2 - 1
+    torch.manual_seed(5)
+    ours = random_affine(images)
+    torch.manual_seed(5)
+    theirs = plain.affine_copies(images)
+    assert torch.allclose(ours, theirs, atol=1e-5)
+
+    a, b = torch.randn(32, 10), torch.randn(32, 10)
+    code = Categorical(CategoricalConfig(categories=10))
+    assert plain.paired_information(a, b).item() == pytest.approx(
+        code.real_data_information(a, b).item(), abs=1e-6
+    )
+
+    iic = ["model.latent.digit.real_data_weight=1.0", "model.q_head.real_data_augmentation=affine"]
+    overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES, *iic]
+    trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
+    assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
+    side = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02, 1.0)
+    hardware = _load("hardware")
+    ganzoo_flops = hardware.count_step_flops(lambda: trainer.train_step(1))
+    plain_flops = hardware.count_step_flops(side.step)
+    throughput.check_same_computation(trainer, side, ganzoo_flops, plain_flops)  # raises if not
