@@ -101,7 +101,7 @@ def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
         spec = registry.get("latent_code", table.type)
         code = spec.build(table.config)
         codes.append((name, code, table.settings.regularized, table.settings.weight))
-        weight = getattr(table.settings, "real_data_weight", 0.0)
+        weight = table.settings.real_data_weight
         if weight > 0:
             if type(code).real_data_information is LatentCode.real_data_information:
                 raise UserError(
