@@ -191,3 +191,19 @@ def test_nonfinite_loss_stops_with_the_step_and_term(tmp_path):
     )
     assert result.exit_code == 1
     assert "non-finite value at step" in result.output and "loss/" in result.output
+
+
+def test_resume_is_exact_with_the_real_data_term(tmp_path):
+    # The term draws its random transforms from the global torch RNG, which checkpoints hold.
+    iic = ["--set", "model.latent.digit.real_data_weight=1.0",
+           "--set", "model.q_head.real_data_augmentation=affine"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    _run("run", SMOKE_RECIPE, "--out", straight, "--set", "train.steps=6", *iic)
+    _run("run", SMOKE_RECIPE, "--out", split, "--set", "train.steps=3", *iic)
+    _run("run", "--resume", split, "--set", "train.steps=6")
+    a = load_checkpoint(straight / "checkpoints" / "step_00000006.pt")
+    b = load_checkpoint(split / "checkpoints" / "step_00000006.pt")
+    for key, value in a["models"]["discriminator"].items():
+        assert torch.equal(value, b["models"]["discriminator"][key]), key
+    tag = "loss/discriminator/real_data_information/digit"
+    assert len(_scalars(_events(straight), tag)) > 0
