@@ -41,8 +41,9 @@ class LatentSettings:
     weight: float = param(1.0, "λ: weight of this code's mutual-information term", ge=0)
     real_data_weight: float = param(
         0.0,
-        "weight of a term asking Q's posterior on *real* images to be confident and balanced "
-        "(maximises I(x; c) on the training data, as in RIM/CatGAN); 0 = the paper",
+        "weight of the real-data term: Q's categories on *real* images must be confident, "
+        "balanced and, with model.q_head.real_data_augmentation='affine', unchanged by "
+        "slant/stretch/shift (IIC); codes that support it, e.g. categorical; 0 = the paper",
         ge=0,
     )
 
