@@ -82,8 +82,11 @@ def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], st
     """Validate RECIPE (with overrides) without running it; exit 2 listing every problem."""
     from ganzoo.session import open_recipe
 
+    from ganzoo.model import build_latent_space
+
     session = open_recipe(recipe, overrides, plugins, strict=strict_plugins)
     _print_notes(session.notes)
+    build_latent_space(session.recipe, session.registry)  # cheap; finds code-level mistakes
     codes = ", ".join(session.recipe.regularized_codes) or "none"
     click.echo(f"{recipe}: ok ({session.recipe.name}; regularised codes: {codes})")
 

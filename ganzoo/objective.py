@@ -72,6 +72,8 @@ class InfoGANObjective:
         self.trains_trunk = trains_trunk
         self.real_data_augmentation = real_data_augmentation
         self.has_codes = bool(latent.regularized)
+        # The real-data term lives in D's phase, so it needs Q in D's optimiser.
+        self.clusters_real = bool(latent.clusters_real_data) and q_optimizer == "discriminator"
 
     def _mutual_information(
         self, z: Tensor, posterior: Tensor
@@ -88,9 +90,8 @@ class InfoGANObjective:
         """D's terms on a real batch and *detached* generated images made from ``z``."""
         fake = fake.detach()
         mi_here = self.has_codes and self.q_optimizer == "discriminator"
-        clusters_real = bool(self.latent.clusters_real_data) and mi_here
         real_logits, real_posterior = discriminator(
-            real, with_q=clusters_real, detach_q=not self.trains_trunk
+            real, with_q=self.clusters_real, detach_q=not self.trains_trunk
         )
         fake_logits, posterior = discriminator(
             fake, with_q=mi_here, detach_q=not self.trains_trunk
@@ -105,7 +106,7 @@ class InfoGANObjective:
         if mi_here:
             mi_terms, _ = self._mutual_information(z, posterior)
             terms.update(mi_terms)
-        if clusters_real:
+        if self.clusters_real:
             # Loss H(c) − I ≥ 0 per code: Q splits real images confidently and evenly and,
             # with augmentation, the same way for a transformed copy of each image.
             paired = None

@@ -187,7 +187,8 @@ def test_real_data_weight_mistakes_name_the_key(cli):
     assert result.exit_code == 2
     assert "model.latent.noise.real_data_weight: only a regularized code" in result.output
     assert "model.latent.digit.real_data_weight: the real-data term trains Q in D's phase" in result.output
-    result = cli("run", SMOKE_RECIPE, "--dry-run", "--set", "model.latent.style.real_data_weight=1.0")
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "model.latent.style.real_data_weight: code type 'uniform'" in result.output
-    assert "'categorical'" in result.output
+    for command in (["run", SMOKE_RECIPE, "--dry-run"], ["check", SMOKE_RECIPE]):
+        result = cli(*command, "--set", "model.latent.style.real_data_weight=1.0")
+        assert result.exit_code == 2 and "Traceback" not in result.output, command
+        assert "model.latent.style.real_data_weight: code type 'uniform'" in result.output
+        assert "'categorical'" in result.output

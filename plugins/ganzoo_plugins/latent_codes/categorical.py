@@ -49,11 +49,11 @@ class Categorical(LatentCode):
 
     def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor:
         # posterior, paired: [B, K] logits on real images (and on transformed copies of them).
-        p = F.softmax(posterior.float(), dim=1)  # [B, K]
+        log_p = F.log_softmax(posterior.float(), dim=1)  # [B, K]
+        p = log_p.exp()
         if paired is None:
             # I(x; c) = H(mean_x p(c|x)) − mean_x H(p(c|x)): high when each image gets one
             # confident category and the categories are used evenly (RIM).
-            log_p = F.log_softmax(posterior.float(), dim=1)
             conditional = -(p * log_p).sum(dim=1).mean()
             return _entropy(p.mean(dim=0)) - conditional
         # I(c; c') of the joint distribution of the two copies' categories (IIC): high only
