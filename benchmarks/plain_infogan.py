@@ -219,13 +219,13 @@ def mutual_info_loss(
     return LAMBDA_CAT * ce + LAMBDA_CONT * gauss
 
 
-def affine_copies(real: torch.Tensor) -> torch.Tensor:
+def affine_copies(real: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     """Each image rotated (±15°), sheared (±0.3), scaled per axis (×1.2^±1) and shifted
-    (±10 %), background -1, with the global torch RNG."""
+    (±10 %), every range times ``strength``; background -1, with the global torch RNG."""
     b, dev = real.shape[0], real.device
 
     def u(r: float) -> torch.Tensor:
-        return (torch.rand(b, device=dev) * 2 - 1) * r
+        return (torch.rand(b, device=dev) * 2 - 1) * (r * strength)
 
     rot, shear = u(math.radians(15.0)), u(0.3)
     sx, sy = u(math.log(1.2)).exp(), u(math.log(1.2)).exp()
@@ -251,6 +251,7 @@ def plain_train_step(
     real: torch.Tensor,
     latent_gen: torch.Generator,
     real_data_weight: float = 0.0,
+    augmentation_strength: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """One InfoGAN step on the float batch ``real`` ([B, 1, 28, 28] in [-1, 1]).
 
@@ -276,7 +277,7 @@ def plain_train_step(
     d_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
     d_loss = d_gan + d_mi
     if real_data_weight > 0:
-        h_aug = D(affine_copies(real))
+        h_aug = D(affine_copies(real, augmentation_strength))
         d_head(h_aug)  # ganzoo's discriminator call computes the (unused) logit too
         info = paired_information(q_head(h_real)[0], q_head(h_aug)[0])
         d_loss = d_loss + real_data_weight * (math.log(N_CAT) - info)

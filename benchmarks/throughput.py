@@ -170,10 +170,11 @@ class PlainSide(Side):
 
     def __init__(
         self, images_u8: torch.Tensor, batch_size: int, device: torch.device, seed: int,
-        init_std: float, real_data_weight: float = 0.0,
+        init_std: float, real_data_weight: float = 0.0, augmentation_strength: float = 1.0,
     ):
         super().__init__("plain", device)
         self.real_data_weight = real_data_weight
+        self.augmentation_strength = augmentation_strength
         torch.manual_seed(seed)
         self.models = plain.build_plain_models(device, init_std)
         self.opt_d, self.opt_g = plain.build_plain_optimizers(self.models)
@@ -183,7 +184,7 @@ class PlainSide(Side):
     def step(self) -> None:
         plain.plain_train_step(
             self.models, self.opt_d, self.opt_g, self.batch_timer.next(), self.latent_gen,
-            self.real_data_weight,
+            self.real_data_weight, self.augmentation_strength,
         )
 
 
@@ -541,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             real_data_weight = sum(c.settings.real_data_weight for c in recipe.latent.values())
             plain_side = PlainSide(
                 images, batch, device, recipe.seed, recipe.backbone.config.init_std,
-                real_data_weight,
+                real_data_weight, recipe.q_head.real_data_augmentation_strength,
             )
             sides.append(plain_side)
         variant_sides: list[GanzooSide] = []

@@ -14,15 +14,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# Ranges of the "affine" augmentation, per sample, uniform in ±range.
+# Ranges of the "affine" augmentation at strength 1, per sample, uniform in ±range.
 ROTATION_DEGREES = 15.0
 SHEAR = 0.3  # horizontal shear factor: the slant of a digit
 LOG_SCALE = math.log(1.2)  # per axis, so width and height change independently
 TRANSLATE = 0.1  # fraction of the image side
 
 
-def random_affine(images: Tensor, background: float = -1.0) -> Tensor:
-    """``[B, C, H, W] -> [B, C, H, W]``: each image rotated, sheared, scaled and shifted.
+def random_affine(images: Tensor, background: float = -1.0, strength: float = 1.0) -> Tensor:
+    """``[B, C, H, W] -> [B, C, H, W]``: each image rotated, sheared, scaled and shifted,
+    every range multiplied by ``strength``.
 
     Uses the global torch RNG (captured in checkpoints, so resumed runs replay it); pixels
     that come from outside the image take the ``background`` value.
@@ -31,6 +32,7 @@ def random_affine(images: Tensor, background: float = -1.0) -> Tensor:
     device, dtype = images.device, torch.float32
 
     def uniform(half_range: float) -> Tensor:
+        half_range *= strength
         return (torch.rand(batch, device=device, dtype=dtype) * 2 - 1) * half_range  # [B]
 
     angle = uniform(math.radians(ROTATION_DEGREES))

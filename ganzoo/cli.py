@@ -80,9 +80,8 @@ def _print_notes(notes: list[str]) -> None:
 @plugin_options
 def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool) -> None:
     """Validate RECIPE (with overrides) without running it; exit 2 listing every problem."""
-    from ganzoo.session import open_recipe
-
     from ganzoo.model import build_latent_space
+    from ganzoo.session import open_recipe
 
     session = open_recipe(recipe, overrides, plugins, strict=strict_plugins)
     _print_notes(session.notes)

@@ -64,6 +64,7 @@ class InfoGANObjective:
         q_optimizer: str = "discriminator",
         trains_trunk: bool = True,
         real_data_augmentation: str = "none",
+        augmentation_strength: float = 1.0,
     ):
         self.loss = loss
         self.latent = latent
@@ -71,6 +72,7 @@ class InfoGANObjective:
         self.q_optimizer = q_optimizer
         self.trains_trunk = trains_trunk
         self.real_data_augmentation = real_data_augmentation
+        self.augmentation_strength = augmentation_strength
         self.has_codes = bool(latent.regularized)
         # The real-data term lives in D's phase, so it needs Q in D's optimiser.
         self.clusters_real = bool(latent.clusters_real_data) and q_optimizer == "discriminator"
@@ -112,7 +114,7 @@ class InfoGANObjective:
             paired = None
             if self.real_data_augmentation == "affine":
                 _, paired = discriminator(
-                    random_affine(real), with_q=True, detach_q=not self.trains_trunk
+                    random_affine(real, strength=self.augmentation_strength), with_q=True, detach_q=not self.trains_trunk
                 )
             for name, info in self.latent.real_data_information(real_posterior, paired).items():
                 entry = self.latent.entry(name)

@@ -77,6 +77,13 @@ class QHeadSettings:
         "with that of a randomly slanted, stretched and shifted copy (IIC); 'none' only asks "
         "for confident, balanced categories (RIM)",
     )
+    real_data_augmentation_strength: float = param(
+        1.0,
+        "scales every range of the 'affine' copies: at 1, rotation ±15°, shear ±0.3, "
+        "stretch ×1.2^±1 per axis, shift ±10 % of the side",
+        ge=0,
+        le=3,
+    )
 
 
 @attrs.frozen

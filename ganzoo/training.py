@@ -107,6 +107,7 @@ class Trainer:
             q_optimizer=recipe.q_head.optimizer,
             trains_trunk=recipe.q_head.trains_trunk,
             real_data_augmentation=recipe.q_head.real_data_augmentation,
+            augmentation_strength=recipe.q_head.real_data_augmentation_strength,
         )
         q_params = self.discriminator.q_parameters()
         d_params = self.discriminator.d_parameters()

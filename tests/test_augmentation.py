@@ -41,3 +41,16 @@ def test_uses_the_global_rng_so_resumed_runs_replay_it():
     torch.manual_seed(3)
     b = random_affine(images)
     assert torch.equal(a, b)
+
+
+def test_strength_scales_how_far_the_copies_move():
+    from ganzoo.measures.digit_shape import slant
+
+    images = _digit_like(256)
+    torch.manual_seed(0)
+    assert torch.allclose(random_affine(images, strength=0.0), images, atol=1e-5)  # identity
+    spread = []
+    for strength in (0.5, 1.0, 2.0):
+        torch.manual_seed(0)  # the same random draws, scaled
+        spread.append(slant(random_affine(images, strength=strength)).std().item())
+    assert spread[0] < spread[1] < spread[2]

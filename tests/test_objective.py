@@ -156,7 +156,7 @@ def test_real_data_term_trains_q_on_real_images_only_in_d_phase(
     transformed = []
     original = ganzoo.objective.random_affine
     monkeypatch.setattr(
-        ganzoo.objective, "random_affine", lambda x: transformed.append(x) or original(x)
+        ganzoo.objective, "random_affine", lambda x, **kw: transformed.append(x) or original(x, **kw)
     )
     z, fake = _fake_batch(trainer)
     real = trainer.batches.next()

@@ -139,11 +139,12 @@ def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
     from ganzoo_plugins.latent_codes.categorical import Categorical, CategoricalConfig
 
     images = torch.rand(6, 1, 28, 28) * 2 - 1
-    torch.manual_seed(5)
-    ours = random_affine(images)
-    torch.manual_seed(5)
-    theirs = plain.affine_copies(images)
-    assert torch.allclose(ours, theirs, atol=1e-5)
+    for strength in (1.0, 1.7):
+        torch.manual_seed(5)
+        ours = random_affine(images, strength=strength)
+        torch.manual_seed(5)
+        theirs = plain.affine_copies(images, strength)
+        assert torch.allclose(ours, theirs, atol=1e-5)
 
     a, b = torch.randn(32, 10), torch.randn(32, 10)
     code = Categorical(CategoricalConfig(categories=10))
