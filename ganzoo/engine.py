@@ -54,7 +54,15 @@ def start_run(
         session = open_saved_recipe(
             payload, str(run_dir / "recipe.toml"), overrides, plugin_options, strict=strict_plugins
         )
-        check_resume_overrides(payload["recipe"], session.recipe.to_dict(), str(run_dir / "recipe.toml"))
+        # Compare against the saved recipe resolved by *this* ganzoo without overrides, so
+        # options added since the run started (their defaults keep the old behaviour) do not
+        # read as changes; only what the user overrides now is checked.
+        baseline = session if not overrides else open_saved_recipe(
+            payload, str(run_dir / "recipe.toml"), (), plugin_options, strict=strict_plugins
+        )
+        check_resume_overrides(
+            baseline.recipe.to_dict(), session.recipe.to_dict(), str(run_dir / "recipe.toml")
+        )
         if dist_info.is_main:
             click.echo(f"resuming {run_dir} from {path.name} (step {payload['step']})", err=True)
     else:

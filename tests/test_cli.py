@@ -177,6 +177,25 @@ def test_run_and_resume_extends_a_run(cli, tmp_path):
     assert refused.exit_code == 2 and "cannot change on resume" in refused.output
 
 
+def test_a_run_saved_before_an_option_existed_still_resumes(cli, tmp_path):
+    """A checkpoint from an older ganzoo lacks keys added since; their defaults apply and
+    extending the run must not read them as model changes (yet overriding them is refused)."""
+    import torch
+
+    out = tmp_path / "run"
+    assert cli("run", SMOKE_RECIPE, "--out", out, "--set", "train.steps=2").exit_code == 0
+    path = out / "checkpoints" / "step_00000002.pt"
+    payload = torch.load(path, weights_only=True)
+    del payload["recipe"]["model"]["q_head"]["real_data_augmentation_strength"]
+    torch.save(payload, path)
+    resumed = cli("run", "--resume", out, "--set", "train.steps=4")
+    assert resumed.exit_code == 0, resumed.output
+    assert (out / "checkpoints" / "step_00000004.pt").exists()
+    refused = cli("run", "--resume", out, "--set",
+                  "model.q_head.real_data_augmentation_strength=2.0")
+    assert refused.exit_code == 2 and "real_data_augmentation_strength" in refused.output
+
+
 def test_real_data_weight_mistakes_name_the_key(cli):
     result = cli(
         "check", SMOKE_RECIPE,
