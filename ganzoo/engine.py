@@ -13,7 +13,7 @@ import torch
 
 from ganzoo import checkpoint as ckpt
 from ganzoo.errors import UserError
-from ganzoo.recipe import write_recipe
+from ganzoo.recipe import resolve, write_recipe
 from ganzoo.runtime import distributed_from_env, process_group, resolve_device
 from ganzoo.session import check_resume_overrides, open_recipe, open_saved_recipe
 
@@ -57,12 +57,9 @@ def start_run(
         # Compare against the saved recipe resolved by *this* ganzoo without overrides, so
         # options added since the run started (their defaults keep the old behaviour) do not
         # read as changes; only what the user overrides now is checked.
-        baseline = session if not overrides else open_saved_recipe(
-            payload, str(run_dir / "recipe.toml"), (), plugin_options, strict=strict_plugins
-        )
-        check_resume_overrides(
-            baseline.recipe.to_dict(), session.recipe.to_dict(), str(run_dir / "recipe.toml")
-        )
+        source = str(run_dir / "recipe.toml")
+        baseline = resolve(payload["recipe"], session.registry, source=source)
+        check_resume_overrides(baseline.to_dict(), session.recipe.to_dict(), source)
         if dist_info.is_main:
             click.echo(f"resuming {run_dir} from {path.name} (step {payload['step']})", err=True)
     else:

@@ -113,9 +113,8 @@ class InfoGANObjective:
             # with augmentation, the same way for a transformed copy of each image.
             paired = None
             if self.real_data_augmentation == "affine":
-                _, paired = discriminator(
-                    random_affine(real, strength=self.augmentation_strength), with_q=True, detach_q=not self.trains_trunk
-                )
+                copies = random_affine(real, strength=self.augmentation_strength)
+                _, paired = discriminator(copies, with_q=True, detach_q=not self.trains_trunk)
             for name, info in self.latent.real_data_information(real_posterior, paired).items():
                 entry = self.latent.entry(name)
                 ceiling = entry.code.entropy() or 0.0

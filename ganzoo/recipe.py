@@ -334,6 +334,15 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
                         "model.q_head.optimizer = 'discriminator'",
                     )
                 )
+        strength = q_head.real_data_augmentation_strength
+        if strength != 1.0 and q_head.real_data_augmentation != "affine":
+            problems.append(
+                Problem(
+                    "model.q_head.real_data_augmentation_strength",
+                    "only scales the 'affine' copies; set model.q_head.real_data_augmentation = "
+                    "'affine', or leave the strength at 1",
+                )
+            )
     if problems:
         raise RecipeError(source, problems)
     return Recipe(

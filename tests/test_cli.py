@@ -191,9 +191,19 @@ def test_a_run_saved_before_an_option_existed_still_resumes(cli, tmp_path):
     resumed = cli("run", "--resume", out, "--set", "train.steps=4")
     assert resumed.exit_code == 0, resumed.output
     assert (out / "checkpoints" / "step_00000004.pt").exists()
-    refused = cli("run", "--resume", out, "--set",
-                  "model.q_head.real_data_augmentation_strength=2.0")
+    refused = cli("run", "--resume", out, "--set", "model.q_head.real_data_augmentation=affine",
+                  "--set", "model.q_head.real_data_augmentation_strength=2.0")
     assert refused.exit_code == 2 and "real_data_augmentation_strength" in refused.output
+    assert "cannot change on resume" in refused.output
+
+
+def test_an_augmentation_strength_without_affine_copies_is_reported(cli):
+    result = cli("check", SMOKE_RECIPE, "--set", "model.q_head.real_data_augmentation_strength=2.0")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "model.q_head.real_data_augmentation_strength: only scales the 'affine'" in result.output
+    fine = cli("check", SMOKE_RECIPE, "--set", "model.q_head.real_data_augmentation_strength=2.0",
+               "--set", "model.q_head.real_data_augmentation=affine")
+    assert fine.exit_code == 0, fine.output
 
 
 def test_real_data_weight_mistakes_name_the_key(cli):
