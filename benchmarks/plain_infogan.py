@@ -48,6 +48,11 @@ uses) and a randomly rotated/sheared/scaled/shifted copy of it (one more trunk p
 ``weight * (ln 10 - I(c; c'))`` is added, where I is the mutual information of the
 symmetrised joint distribution of the two copies' categories (IIC).
 
+Optional invariance term (``invariance_weight > 0``): the categorical code's cross-entropy is
+also taken on an affine copy of the generated batch (one more trunk pass in each phase), in
+the D phase on the detached fakes (before the real-data copies are drawn, as ganzoo does),
+in the G phase on the fakes themselves, so G learns through the transform.
+
 Run as a script for a quick measurement, e.g.::
 
     python benchmarks/plain_infogan.py --steps 60 --batch-size 64 --data-root /work/shared/data
@@ -244,6 +249,15 @@ def paired_information(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.
     return (joint * (joint.log() - pa.log() - pb.log())).sum()
 
 
+def invariant_loss(
+    models: dict[str, nn.Module], fake: torch.Tensor, c_cat: torch.Tensor, strength: float
+) -> torch.Tensor:
+    """Cross-entropy of the categorical code on an affine copy of ``fake``."""
+    h = models["D"](affine_copies(fake, strength))
+    models["d_head"](h)  # ganzoo's discriminator call computes the (unused) logit too
+    return F.cross_entropy(models["q_head"](h)[0], c_cat)
+
+
 def plain_train_step(
     models: dict[str, nn.Module],
     opt_d: torch.optim.Optimizer,
@@ -252,6 +266,7 @@ def plain_train_step(
     latent_gen: torch.Generator,
     real_data_weight: float = 0.0,
     augmentation_strength: float = 1.0,
+    invariance_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
     """One InfoGAN step on the float batch ``real`` ([B, 1, 28, 28] in [-1, 1]).
 
@@ -276,6 +291,10 @@ def plain_train_step(
     ) + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
     d_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
     d_loss = d_gan + d_mi
+    if invariance_weight > 0:
+        d_loss = d_loss + invariance_weight * invariant_loss(
+            models, fake.detach(), c_cat, augmentation_strength
+        )
     if real_data_weight > 0:
         h_aug = D(affine_copies(real, augmentation_strength))
         d_head(h_aug)  # ganzoo's discriminator call computes the (unused) logit too
@@ -296,6 +315,10 @@ def plain_train_step(
         g_gan = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
         g_mi = mutual_info_loss(cat_logits, cont_mean, c_cat, c_cont)
         g_loss = g_gan + g_mi
+        if invariance_weight > 0:
+            g_loss = g_loss + invariance_weight * invariant_loss(
+                models, fake, c_cat, augmentation_strength
+            )
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()

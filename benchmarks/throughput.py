@@ -171,10 +171,12 @@ class PlainSide(Side):
     def __init__(
         self, images_u8: torch.Tensor, batch_size: int, device: torch.device, seed: int,
         init_std: float, real_data_weight: float = 0.0, augmentation_strength: float = 1.0,
+        invariance_weight: float = 0.0,
     ):
         super().__init__("plain", device)
         self.real_data_weight = real_data_weight
         self.augmentation_strength = augmentation_strength
+        self.invariance_weight = invariance_weight
         torch.manual_seed(seed)
         self.models = plain.build_plain_models(device, init_std)
         self.opt_d, self.opt_g = plain.build_plain_optimizers(self.models)
@@ -184,7 +186,7 @@ class PlainSide(Side):
     def step(self) -> None:
         plain.plain_train_step(
             self.models, self.opt_d, self.opt_g, self.batch_timer.next(), self.latent_gen,
-            self.real_data_weight, self.augmentation_strength,
+            self.real_data_weight, self.augmentation_strength, self.invariance_weight,
         )
 
 
@@ -357,6 +359,8 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
     for name, c in recipe.latent.items():
         if c.type != "categorical" and c.settings.real_data_weight:
             want(f"model.latent.{name}.real_data_weight", c.settings.real_data_weight, 0.0)
+        if c.type != "categorical" and c.settings.invariance_weight:
+            want(f"model.latent.{name}.invariance_weight", c.settings.invariance_weight, 0.0)
     if any(c.settings.real_data_weight for c in recipe.latent.values()):
         want("model.q_head.real_data_augmentation", recipe.q_head.real_data_augmentation, "affine")
     want("model.q_head.hidden", recipe.q_head.hidden, 128)
@@ -540,9 +544,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 )
             images = baseline.trainer.batches.images  # the same uint8 tensor, on the device
             real_data_weight = sum(c.settings.real_data_weight for c in recipe.latent.values())
+            invariance_weight = sum(c.settings.invariance_weight for c in recipe.latent.values())
             plain_side = PlainSide(
                 images, batch, device, recipe.seed, recipe.backbone.config.init_std,
                 real_data_weight, recipe.q_head.real_data_augmentation_strength,
+                invariance_weight,
             )
             sides.append(plain_side)
         variant_sides: list[GanzooSide] = []

@@ -51,6 +51,15 @@ class LatentCode(abc.ABC):
         """Q outputs that put nearly all belief on ``value`` (for conformance checks), or None."""
         return None
 
+    def invariance_negative_log_likelihoods(
+        self, z: Tensor, posterior: Tensor
+    ) -> dict[str, Tensor]:
+        """Mean −log Q(c|x') of each invariant code, with Q's posterior on the copies x'."""
+        return {
+            e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
+            for e in self.invariant
+        }
+
     def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor | None:
         """An information measure in nats from Q's posterior on a batch of *real* images
         (``[B, posterior_size]`` -> differentiable scalar), or None if the code has none.
@@ -70,6 +79,7 @@ class LatentEntry:
     columns: slice  # where this code sits in G's input
     posterior: slice  # where its parameters sit in Q's output (empty if not regularized)
     real_data_weight: float = 0.0  # weight of the real-data term (see LatentCode)
+    invariance_weight: float = 0.0  # weight of the MI term on affine copies of G's images
 
 
 class LatentSpace:
@@ -79,8 +89,10 @@ class LatentSpace:
         self,
         codes: list[tuple[str, LatentCode, bool, float]],
         real_data_weights: dict[str, float] | None = None,
+        invariance_weights: dict[str, float] | None = None,
     ):
         real_data_weights = real_data_weights or {}
+        invariance_weights = invariance_weights or {}
         entries, column, post = [], 0, 0
         for name, code, regularized, weight in codes:
             size = code.posterior_size if regularized else 0
@@ -93,6 +105,7 @@ class LatentSpace:
                     slice(column, column + code.width),
                     slice(post, post + size),
                     real_data_weights.get(name, 0.0) if regularized else 0.0,
+                    invariance_weights.get(name, 0.0) if regularized else 0.0,
                 )
             )
             column += code.width
@@ -110,6 +123,11 @@ class LatentSpace:
         """Regularised codes with a real-data term."""
         return [e for e in self.entries if e.real_data_weight > 0]
 
+    @property
+    def invariant(self) -> list[LatentEntry]:
+        """Regularised codes that must also be recovered from affine copies of G's images."""
+        return [e for e in self.entries if e.invariance_weight > 0]
+
     def entry(self, name: str) -> LatentEntry:
         for e in self.entries:
             if e.name == name:
@@ -125,6 +143,15 @@ class LatentSpace:
         return {
             e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
             for e in self.regularized
+        }
+
+    def invariance_negative_log_likelihoods(
+        self, z: Tensor, posterior: Tensor
+    ) -> dict[str, Tensor]:
+        """Mean −log Q(c|x') of each invariant code, with Q's posterior on the copies x'."""
+        return {
+            e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
+            for e in self.invariant
         }
 
     def real_data_information(

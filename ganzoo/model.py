@@ -96,7 +96,7 @@ class GANSystem:
 
 
 def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
-    codes, real_data_weights = [], {}
+    codes, real_data_weights, invariance_weights = [], {}, {}
     for name, table in recipe.latent.items():
         spec = registry.get("latent_code", table.type)
         code = spec.build(table.config)
@@ -110,7 +110,9 @@ def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
                     "such as 'categorical', accept it"
                 )
             real_data_weights[name] = weight
-    return LatentSpace(codes, real_data_weights)
+        if table.settings.invariance_weight > 0:
+            invariance_weights[name] = table.settings.invariance_weight
+    return LatentSpace(codes, real_data_weights, invariance_weights)
 
 
 def build_system(

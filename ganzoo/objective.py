@@ -15,7 +15,9 @@ asks Q's posterior on the *real* batch to be confident and balanced (I(x; c) on 
 as in RIM and CatGAN), so the code's categories follow gaps in the data; with
 ``model.q_head.real_data_augmentation = "affine"`` the same category is also asked of a
 randomly slanted, stretched and shifted copy of each image (IIC), so categories cannot follow
-style.
+style. A code's ``invariance_weight`` adds the same idea on the generator's side: the code's
+MI term is also taken on an affine copy of each generated image, in both phases, so G cannot
+make a category recoverable through slant, width or position alone.
 """
 
 from __future__ import annotations
@@ -86,6 +88,27 @@ class InfoGANObjective:
         stats = {f"mi_lower_bound/{n}": v for n, v in self.latent.mutual_information_bounds(nll).items()}
         return terms, stats
 
+    def _invariant_information(
+        self, discriminator: Discriminator, fake: Tensor, z: Tensor, detach_q: bool
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Invariant codes' MI terms on affine copies of ``fake`` (differentiable in ``fake``,
+        so in G's phase G learns to make the code survive the transform)."""
+        if not self.latent.invariant:
+            return {}, {}
+        copies = random_affine(fake, strength=self.augmentation_strength)  # [B, C, H, W]
+        _, posterior = discriminator(copies, with_q=True, detach_q=detach_q)
+        nll = self.latent.invariance_negative_log_likelihoods(z, posterior)
+        terms = {
+            f"invariant_information/{n}": self.latent.entry(n).invariance_weight * v
+            for n, v in nll.items()
+        }
+        stats = {
+            f"invariant_mi_lower_bound/{n}": self.latent.entry(n).code.entropy() - v.detach()
+            for n, v in nll.items()
+            if self.latent.entry(n).code.entropy() is not None
+        }
+        return terms, stats
+
     def discriminator_terms(
         self, discriminator: Discriminator, real: Tensor, fake: Tensor, z: Tensor
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
@@ -108,6 +131,9 @@ class InfoGANObjective:
         if mi_here:
             mi_terms, _ = self._mutual_information(z, posterior)
             terms.update(mi_terms)
+            terms.update(
+                self._invariant_information(discriminator, fake, z, not self.trains_trunk)[0]
+            )
         if self.clusters_real:
             # Loss H(c) − I ≥ 0 per code: Q splits real images confidently and evenly and,
             # with augmentation, the same way for a transformed copy of each image.
@@ -132,4 +158,7 @@ class InfoGANObjective:
         if self.has_codes:
             mi_terms, stats = self._mutual_information(z, posterior)
             terms.update(mi_terms)
+            inv_terms, inv_stats = self._invariant_information(discriminator, fake, z, False)
+            terms.update(inv_terms)
+            stats.update(inv_stats)
         return terms, stats

@@ -46,6 +46,13 @@ class LatentSettings:
         "slant/stretch/shift (IIC); codes that support it, e.g. categorical; 0 = the paper",
         ge=0,
     )
+    invariance_weight: float = param(
+        0.0,
+        "weight of the code's mutual-information term on a randomly slanted, stretched and "
+        "shifted copy of each generated image: G must make the code survive those changes, "
+        "so it cannot carry style (meant for categorical codes); 0 = the paper",
+        ge=0,
+    )
 
 
 @attrs.frozen
@@ -79,7 +86,7 @@ class QHeadSettings:
     )
     real_data_augmentation_strength: float = param(
         1.0,
-        "scales every range of the 'affine' copies: at 1, rotation ±15°, shear ±0.3, "
+        "scales every range of the affine copies (of real images, and of generated ones for codes with an invariance_weight): at 1, rotation ±15°, shear ±0.3, "
         "stretch ×1.2^±1 per axis, shift ±10 % of the side",
         ge=0,
         le=3,
@@ -334,13 +341,21 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
                         "model.q_head.optimizer = 'discriminator'",
                     )
                 )
+            if settings.invariance_weight > 0 and not settings.regularized:
+                problems.append(
+                    Problem(
+                        f"model.latent.{code_name}.invariance_weight",
+                        "only a regularized code has a Q posterior; set regularized = true, or invariance_weight = 0",
+                    )
+                )
         strength = q_head.real_data_augmentation_strength
-        if strength != 1.0 and q_head.real_data_augmentation != "affine":
+        invariant = any(c.settings.invariance_weight > 0 for c in latent.values())
+        if strength != 1.0 and q_head.real_data_augmentation != "affine" and not invariant:
             problems.append(
                 Problem(
                     "model.q_head.real_data_augmentation_strength",
                     "only scales the 'affine' copies; set model.q_head.real_data_augmentation = "
-                    "'affine', or leave the strength at 1",
+                    "'affine' (or a code's invariance_weight), or leave the strength at 1",
                 )
             )
     if problems:

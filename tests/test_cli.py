@@ -55,7 +55,7 @@ def test_describe_shows_parameters(cli):
     assert params["dim"]["default"] == 1 and params["dim"]["bounds"] == {"ge": 1, "le": 100000}
     assert params["posterior_std"]["help"]
     shared = {p["name"] for p in info["shared_parameters"]}
-    assert shared == {"regularized", "weight", "real_data_weight"}  # keys every code table accepts
+    assert shared == {"regularized", "weight", "real_data_weight", "invariance_weight"}  # keys every code table accepts
     text = cli("describe", "optimizer", "adam")
     assert text.exit_code == 0 and "betas" in text.output and "0.5" in text.output
 
@@ -203,6 +203,16 @@ def test_an_augmentation_strength_without_affine_copies_is_reported(cli):
     assert "model.q_head.real_data_augmentation_strength: only scales the 'affine'" in result.output
     fine = cli("check", SMOKE_RECIPE, "--set", "model.q_head.real_data_augmentation_strength=2.0",
                "--set", "model.q_head.real_data_augmentation=affine")
+    assert fine.exit_code == 0, fine.output
+
+
+def test_invariance_weight_mistakes_name_the_key(cli):
+    result = cli("check", SMOKE_RECIPE, "--set", "model.latent.noise.invariance_weight=1.0")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "model.latent.noise.invariance_weight: only a regularized code" in result.output
+    # The copies' strength applies to these copies too, so it is no longer a stray key.
+    fine = cli("check", SMOKE_RECIPE, "--set", "model.latent.digit.invariance_weight=1.0",
+               "--set", "model.q_head.real_data_augmentation_strength=2.0")
     assert fine.exit_code == 0, fine.output
 
 

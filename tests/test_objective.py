@@ -186,6 +186,67 @@ def test_real_data_term_off_by_default(registry, tmp_path):
     assert not any(name.startswith("real_data_information") for name in terms)
 
 
+@pytest.mark.parametrize("trains_trunk", [True, False])
+def test_invariant_term_is_the_codes_likelihood_on_affine_copies_of_fakes(
+    registry, tmp_path, trains_trunk, monkeypatch
+):
+    trainer = _trainer(
+        registry, tmp_path, latent={"digit": {"invariance_weight": 0.5}}, trains_trunk=trains_trunk
+    )
+    copies = []
+    original = ganzoo.objective.random_affine
+
+    def recording(x, **kw):
+        out = original(x, **kw)
+        copies.append((x, out))
+        return out
+
+    monkeypatch.setattr(ganzoo.objective, "random_affine", recording)
+    z, fake = _fake_batch(trainer)
+    real = trainer.batches.next()
+
+    # G's phase: the copies are of this step's fakes, and G learns through them.
+    g_terms, g_stats = trainer.objective.generator_terms(trainer.discriminator, fake, z)
+    (source, copy), = copies
+    assert source is fake and not torch.equal(copy, fake)
+    term = g_terms["invariant_information/digit"]
+    assert "invariant_information/style" not in g_terms  # only the codes that ask for it
+    with torch.no_grad():
+        _, posterior = trainer.discriminator(copy, with_q=True)
+    digit = trainer.latent.entry("digit")
+    nll = -digit.code.log_likelihood(z[:, digit.columns], posterior[:, digit.posterior]).mean()
+    assert term.item() == pytest.approx(0.5 * nll.item(), rel=1e-4)
+    assert g_stats["invariant_mi_lower_bound/digit"].item() == pytest.approx(
+        math.log(4) - nll.item(), rel=1e-4
+    )
+    term.backward(retain_graph=True)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in trainer.generator.parameters() if p.dim() > 1)
+    trainer.generator.zero_grad(set_to_none=True)
+    trainer.discriminator.zero_grad(set_to_none=True)
+
+    # D's phase: copies of the *detached* fakes; Q (and the trunk only if it learns the MI term).
+    d_terms, _ = trainer.objective.discriminator_terms(trainer.discriminator, real, fake, z)
+    assert len(copies) == 2 and not copies[1][0].requires_grad
+    d_terms["invariant_information/digit"].backward()
+    assert all(p.grad is None for p in trainer.generator.parameters())
+    q_grad = trainer.discriminator.q_head.net[0].weight.grad
+    assert q_grad is not None and q_grad.abs().sum() > 0
+    trunk_grads = [p.grad for p in trainer.discriminator.trunk.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in trunk_grads) == trains_trunk
+
+
+def test_invariant_term_off_by_default(registry, tmp_path, monkeypatch):
+    trainer = _trainer(registry, tmp_path)
+    monkeypatch.setattr(ganzoo.objective, "random_affine", lambda *a, **k: pytest.fail("copied"))
+    z, fake = _fake_batch(trainer)
+    g_terms, _ = trainer.objective.generator_terms(trainer.discriminator, fake, z)
+    d_terms, _ = trainer.objective.discriminator_terms(
+        trainer.discriminator, trainer.batches.next(), fake, z
+    )
+    assert not any(name.startswith("invariant") for name in [*g_terms, *d_terms])
+
+
 def test_gradient_penalty_mixes_real_and_fake_per_sample():
     seen = {}
 

@@ -161,3 +161,28 @@ def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
     ganzoo_flops = hardware.count_step_flops(lambda: trainer.train_step(1))
     plain_flops = hardware.count_step_flops(side.step)
     throughput.check_same_computation(trainer, side, ganzoo_flops, plain_flops)  # raises if not
+
+
+def test_plain_loop_invariance_term_matches_ganzoo(tmp_path):
+    """With the invariance term both sides make the same extra trunk passes (same FLOPs), and
+    a stronger plain-side term is a different computation the loss values reveal."""
+    throughput = _load("throughput")
+    hardware = _load("hardware")
+    both = ["model.latent.digit.real_data_weight=1.0", "model.q_head.real_data_augmentation=affine",
+            "model.latent.digit.invariance_weight=1.0"]
+    overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES, *both]
+    trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
+    assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
+    side = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02, 1.0, 1.0, 1.0)
+    without = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02, 1.0)
+    ganzoo_flops = hardware.count_step_flops(lambda: trainer.train_step(1))
+    plain_flops = hardware.count_step_flops(side.step)
+    throughput.check_same_computation(trainer, side, ganzoo_flops, plain_flops)  # raises if not
+    assert hardware.count_step_flops(without.step) < 0.95 * plain_flops  # the term costs passes
+
+    style = throughput.build_trainer(
+        str(SMOKE_RECIPE), [*overrides, "model.latent.style.invariance_weight=1.0"],
+        torch.device("cpu"), tmp_path / "style", trainer.data,
+    )
+    problems = throughput.plain_loop_problems(style.recipe, style.data.shape)
+    assert any("model.latent.style.invariance_weight" in p for p in problems)

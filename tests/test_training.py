@@ -194,8 +194,10 @@ def test_nonfinite_loss_stops_with_the_step_and_term(tmp_path):
 
 
 def test_resume_is_exact_with_the_real_data_term(tmp_path):
-    # The term draws its random transforms from the global torch RNG, which checkpoints hold.
+    # The real-data and invariance terms draw their random transforms from the global torch
+    # RNG, which checkpoints hold.
     iic = ["--set", "model.latent.digit.real_data_weight=1.0",
+           "--set", "model.latent.digit.invariance_weight=1.0",
            "--set", "model.q_head.real_data_augmentation=affine"]
     straight, split = tmp_path / "straight", tmp_path / "split"
     _run("run", SMOKE_RECIPE, "--out", straight, "--set", "train.steps=6", *iic)
@@ -207,3 +209,4 @@ def test_resume_is_exact_with_the_real_data_term(tmp_path):
         assert torch.equal(value, b["models"]["discriminator"][key]), key
     tag = "loss/discriminator/real_data_information/digit"
     assert len(_scalars(_events(straight), tag)) > 0
+    assert len(_scalars(_events(straight), "loss/generator/invariant_information/digit")) > 0
