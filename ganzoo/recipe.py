@@ -86,7 +86,8 @@ class QHeadSettings:
     )
     real_data_augmentation_strength: float = param(
         1.0,
-        "scales every range of the affine copies (of real images, and of generated ones for codes with an invariance_weight): at 1, rotation ±15°, shear ±0.3, "
+        "scales every range of the affine copies (of real images, and of generated ones for "
+        "codes with an invariance_weight): at 1, rotation ±15°, shear ±0.3, "
         "stretch ×1.2^±1 per axis, shift ±10 % of the side",
         ge=0,
         le=3,
