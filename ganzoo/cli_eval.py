@@ -93,9 +93,9 @@ def eval_command(
 
 def _open_writer(run_dir: Path, say: Any) -> Any:
     try:
-        from torch.utils.tensorboard import SummaryWriter
+        from ganzoo.tensorboard import open_writer
 
-        return SummaryWriter(str(run_dir))
+        return open_writer(run_dir)
     except OSError as exc:
         say(f"warning: not logging to TensorBoard in {run_dir}: {exc}")
         return None

@@ -557,8 +557,9 @@ def hparams_of(recipe: Any) -> dict[str, Any]:
 def write_hparams(run_dir: Path, recipe: Any, report: dict[str, Any], folder: str = "hparams") -> Path:
     """Record the recipe's hyper-parameters with the summary metrics for TensorBoard's HParams
     dashboard in ``run_dir/folder`` (replacing an earlier evaluation's record there)."""
-    from torch.utils.tensorboard import SummaryWriter
     from torch.utils.tensorboard.summary import hparams as hparams_summaries
+
+    from ganzoo.tensorboard import open_writer
 
     target = Path(run_dir) / folder
     if target.is_dir():
@@ -573,7 +574,7 @@ def write_hparams(run_dir: Path, recipe: Any, report: dict[str, Any], folder: st
     }
     exp, ssi, sei = hparams_summaries(hparams, metrics)
     step = int(report["step"])
-    with SummaryWriter(str(target)) as writer:
+    with open_writer(target) as writer:
         for summary in (exp, ssi, sei):
             writer.file_writer.add_summary(summary, step)
         for tag, value in metrics.items():

@@ -446,14 +446,12 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------------
     def _open_writer(self) -> None:
         if self.dist.is_main and self.writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            from ganzoo.tensorboard import write_layout
+            from ganzoo.tensorboard import open_writer, write_layout
 
             # purge_step makes TensorBoard drop events a killed run logged after the
             # checkpoint we resumed from, so curves stay continuous.
-            self.writer = SummaryWriter(
-                str(self.run_dir), purge_step=self.step + 1 if self.step else None
+            self.writer = open_writer(
+                self.run_dir, purge_step=self.step + 1 if self.step else None
             )
             if self.step == 0:
                 write_layout(self.writer, self.latent)

@@ -210,3 +210,27 @@ def test_resume_is_exact_with_the_real_data_term(tmp_path):
     tag = "loss/discriminator/real_data_information/digit"
     assert len(_scalars(_events(straight), tag)) > 0
     assert len(_scalars(_events(straight), "loss/generator/invariant_information/digit")) > 0
+
+
+def test_a_second_writer_in_the_same_second_is_read_after_the_first(tmp_path):
+    """TensorBoard reads event files in name order; ".10" sorts before ".9" as text. The
+    resumed writer must still come last, or purge_step drops the wrong events."""
+    import time
+
+    from ganzoo.tensorboard import open_writer
+
+    first = open_writer(tmp_path)
+    for step in (1, 2, 3, 4):
+        first.add_scalar("x", float(step), step)
+    first.close()
+    (old,) = tmp_path.glob("events.out.tfevents.*")
+    # This second, and a name that sorts after any other file opened in it (like ".9" > ".10").
+    trap = f"events.out.tfevents.{int(time.time()):010d}.zzzz.1.9"
+    old.rename(tmp_path / trap)
+    resumed = open_writer(tmp_path, purge_step=3)
+    for step in (3, 4):
+        resumed.add_scalar("x", 10.0 * step, step)
+    resumed.close()
+    names = sorted(p.name for p in tmp_path.glob("events.out.tfevents.*"))
+    assert names[0] == trap
+    assert _scalars(_events(tmp_path), "x") == [(1, 1.0), (2, 2.0), (3, 30.0), (4, 40.0)]
