@@ -93,20 +93,19 @@ class InfoGANObjective:
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """Invariant codes' MI terms on affine copies of ``fake`` (differentiable in ``fake``,
         so in G's phase G learns to make the code survive the transform)."""
-        if not self.latent.invariant:
+        entries = self.latent.invariant
+        if not entries:
             return {}, {}
         copies = random_affine(fake, strength=self.augmentation_strength)  # [B, C, H, W]
         _, posterior = discriminator(copies, with_q=True, detach_q=detach_q)
         nll = self.latent.invariance_negative_log_likelihoods(z, posterior)
-        terms = {
-            f"invariant_information/{n}": self.latent.entry(n).invariance_weight * v
-            for n, v in nll.items()
-        }
-        stats = {
-            f"invariant_mi_lower_bound/{n}": self.latent.entry(n).code.entropy() - v.detach()
-            for n, v in nll.items()
-            if self.latent.entry(n).code.entropy() is not None
-        }
+        terms: dict[str, Tensor] = {}
+        stats: dict[str, Tensor] = {}
+        for e in entries:
+            terms[f"invariant_information/{e.name}"] = e.invariance_weight * nll[e.name]
+            ceiling = e.code.entropy()
+            if ceiling is not None:
+                stats[f"invariant_mi_lower_bound/{e.name}"] = ceiling - nll[e.name].detach()
         return terms, stats
 
     def discriminator_terms(

@@ -49,7 +49,9 @@ def write_layout(writer: Any, latent: LatentSpace) -> None:
     if latent.regularized:
         layout["mutual information"] = {
             "lower bound (nats)": ["Multiline", [r"mi_lower_bound/.*"]],
-            "MI loss terms": ["Multiline", [r"loss/.*/mutual_information/.*"]],
+            "MI loss terms": [
+                "Multiline", [r"loss/.*/(mutual_information|invariant_information)/.*"]
+            ],
         }
         layout["evaluation"] = {
             "categorical code vs labels (test split)": ["Multiline", [r"eval/(accuracy|nmi)/.*"]],
