@@ -51,15 +51,6 @@ class LatentCode(abc.ABC):
         """Q outputs that put nearly all belief on ``value`` (for conformance checks), or None."""
         return None
 
-    def invariance_negative_log_likelihoods(
-        self, z: Tensor, posterior: Tensor
-    ) -> dict[str, Tensor]:
-        """Mean −log Q(c|x') of each invariant code, with Q's posterior on the copies x'."""
-        return {
-            e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
-            for e in self.invariant
-        }
-
     def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor | None:
         """An information measure in nats from Q's posterior on a batch of *real* images
         (``[B, posterior_size]`` -> differentiable scalar), or None if the code has none.
@@ -138,20 +129,13 @@ class LatentSpace:
         """``[batch, width]``: every code drawn in order and concatenated."""
         return torch.cat([e.code.sample(batch, generator, device) for e in self.entries], dim=1)
 
-    def negative_log_likelihoods(self, z: Tensor, posterior: Tensor) -> dict[str, Tensor]:
-        """Mean −log Q(c|x) of each regularised code (unweighted), as scalars."""
-        return {
-            e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
-            for e in self.regularized
-        }
-
-    def invariance_negative_log_likelihoods(
-        self, z: Tensor, posterior: Tensor
+    def negative_log_likelihoods(
+        self, z: Tensor, posterior: Tensor, entries: list[LatentEntry] | None = None
     ) -> dict[str, Tensor]:
-        """Mean −log Q(c|x') of each invariant code, with Q's posterior on the copies x'."""
+        """Mean −log Q(c|x) of each regularised code (or of ``entries``; unweighted)."""
         return {
             e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
-            for e in self.invariant
+            for e in (self.regularized if entries is None else entries)
         }
 
     def real_data_information(

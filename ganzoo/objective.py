@@ -98,7 +98,7 @@ class InfoGANObjective:
             return {}, {}
         copies = random_affine(fake, strength=self.augmentation_strength)  # [B, C, H, W]
         _, posterior = discriminator(copies, with_q=True, detach_q=detach_q)
-        nll = self.latent.invariance_negative_log_likelihoods(z, posterior)
+        nll = self.latent.negative_log_likelihoods(z, posterior, entries)
         terms: dict[str, Tensor] = {}
         stats: dict[str, Tensor] = {}
         for e in entries:
