@@ -186,3 +186,22 @@ def test_plain_loop_invariance_term_matches_ganzoo(tmp_path):
     )
     problems = throughput.plain_loop_problems(style.recipe, style.data.shape)
     assert any("model.latent.style.invariance_weight" in p for p in problems)
+
+
+def test_health_check_reads_the_end_of_each_runs_real_data_information(tmp_path, capsys):
+    from torch.utils.tensorboard import SummaryWriter
+
+    health = _load("health_check")
+    runs = []
+    for seed, (early, late, accuracy) in {1: (2.0, 2.15, 0.98), 2: (2.2, 2.05, 0.90)}.items():
+        with SummaryWriter(str(tmp_path / "default" / f"seed-{seed}")) as writer:
+            for step in range(0, 1001, 50):
+                writer.add_scalar(health.TAG, early if step <= 800 else late, step)
+        runs.append({"variant": "default", "seed": seed, "accuracy": accuracy})
+    (tmp_path / "results.json").write_text(json.dumps({"runs": runs}))
+    assert health.main([str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["2.050", "2.150"]  # the last 200 steps only
+    assert "seed-2" in lines[0] and "accuracy 0.900" in lines[0]
+    assert health.main([str(tmp_path / "missing")]) == 2
+    assert "results.json: not found" in capsys.readouterr().err
