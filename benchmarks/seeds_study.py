@@ -46,7 +46,7 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
     run_dir = out / variant / f"seed-{seed}"
     result_file = run_dir / "study.json"
     if result_file.exists():
-        return json.loads(result_file.read_text())
+        return rescore(json.loads(result_file.read_text()))
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     log = out / variant / f"seed-{seed}.log"
     sets = [x for o in [*overrides, f"seed={seed}"] for x in ("--set", o)]
@@ -70,6 +70,20 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
            "train_seconds": round(train_seconds, 1), **report["summary"], "codes": report["codes"]}
     if not interrupted:  # an interrupted run is evaluated again once resumed
         result_file.write_text(json.dumps(row, indent=2))
+    return row
+
+
+def rescore(row: dict) -> dict:
+    """A cached row with its shape columns derived again from its per-code ρ tables, so an
+    older study follows the current matching of properties to code dimensions
+    (``ganzoo.evaluation.assign_shape_properties``) without retraining or re-evaluating."""
+    from ganzoo.evaluation import SHAPE_PROPERTIES, assign_shape_properties
+
+    if "codes" not in row:
+        return row
+    assigned = assign_shape_properties(row["codes"])
+    for prop in SHAPE_PROPERTIES:
+        row[f"{prop}_abs_rho"] = assigned[prop][0] if prop in assigned else None
     return row
 
 

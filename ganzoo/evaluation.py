@@ -24,7 +24,8 @@ results by standard field names, so every metric only reports per code:
   "abs_rho"}}`` for ``slant``, ``width``, ``thickness``.
 
 Summary values refer to the first categorical regularised code and, for the shape
-properties, to the best |ρ| over every continuous code dimension.
+properties, to a one-to-one matching of properties to continuous code dimensions
+(``assign_shape_properties``: one code for slant, *another* for width).
 
 ``quick_evaluate()`` is the cheap subset the trainer logs every ``train.eval_every`` steps.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import itertools
 import math
 import time
 import zlib
@@ -397,6 +399,45 @@ def code_skeleton(recipe: Any, system: GANSystem) -> dict[str, dict[str, Any]]:
     return codes
 
 
+def assign_shape_properties(codes: dict[str, Any]) -> dict[str, tuple[float, str]]:
+    """Each shape property matched to its *own* continuous code dimension: ``{PROPERTY:
+    (|rho|, "code[dim]")}``.
+
+    The paper's claim is that one code drives slant and *another* width, so one dimension
+    must not count for both (a dimension that mostly changes slant often also changes
+    width a little, monotonically, and Spearman's ρ only sees the order). Slant and width
+    are matched first, jointly, to the pair of distinct dimensions with the largest
+    |ρ_slant| + |ρ_width| (the Hungarian criterion, by enumeration: the dimensions are
+    few); thickness then takes the best dimension left, if any. A single dimension goes
+    to slant or width, whichever it drives more.
+    """
+    dims = [
+        (f"{name}[{d}]", {p: abs(c["factors"][p][d]) for p in SHAPE_PROPERTIES if p in c["factors"]})
+        for name, c in codes.items()
+        if isinstance(c.get("factors"), dict)
+        for d in range(len(next(iter(c["factors"].values()), [])))
+    ]
+    assigned: dict[str, tuple[float, str]] = {}
+    claimed = [p for p in ("slant", "width") if any(p in rhos for _, rhos in dims)]
+    best_total = -1.0
+    for pick in itertools.permutations(range(len(dims)), min(len(claimed), len(dims))):
+        # a single dimension goes to the one property it drives most
+        props = claimed if len(pick) == len(claimed) else [max(claimed, key=lambda p: dims[pick[0]][1].get(p, -1.0))]
+        total = sum(dims[i][1].get(p, 0.0) for p, i in zip(props, pick, strict=True))
+        if total > best_total:
+            best_total = total
+            assigned = {p: (dims[i][1][p], dims[i][0]) for p, i in zip(props, pick, strict=True) if p in dims[i][1]}
+    used = {where for _, where in assigned.values()}
+    for prop in SHAPE_PROPERTIES:
+        if prop in assigned:
+            continue
+        left = [(rhos[prop], where) for where, rhos in dims if where not in used and prop in rhos]
+        if left:
+            assigned[prop] = max(left)
+            used.add(assigned[prop][1])
+    return {p: assigned[p] for p in SHAPE_PROPERTIES if p in assigned}
+
+
 def summarize(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The summary (every key of ``SUMMARY_KEYS``) and where each value came from."""
     summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS)
@@ -414,14 +455,8 @@ def summarize(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
                 for key in ("mi_lower_bound", "entropy"):
                     summary[key], source[key] = c.get(key), name
                 break
-    for prop in SHAPE_PROPERTIES:
-        best: tuple[float, str] | None = None
-        for name, c in codes.items():
-            item = (c.get("best") or {}).get(prop)
-            if item and item.get("abs_rho") is not None and (best is None or item["abs_rho"] > best[0]):
-                best = (item["abs_rho"], f"{name}[{item['dim']}]")
-        if best is not None:
-            summary[f"{prop}_abs_rho"], source[f"{prop}_abs_rho"] = best
+    for prop, (abs_rho, where) in assign_shape_properties(codes).items():
+        summary[f"{prop}_abs_rho"], source[f"{prop}_abs_rho"] = abs_rho, where
     if report.get("frechet_distance") is not None:
         summary["frechet_distance"] = report["frechet_distance"]
     return summary, source

@@ -21,6 +21,7 @@ from ganzoo.evaluation import (
     SUMMARY_KEYS,
     EvalContext,
     Unavailable,
+    assign_shape_properties,
     evaluate,
     load_run,
     quick_evaluate,
@@ -352,14 +353,23 @@ def test_eval_json_report_png_tensorboard_and_hparams(tiny_run, monkeypatch, tmp
     assert report["checkpoint"].endswith("step_00000006.pt")
     assert {m["status"] for m in report["metrics"].values()} == {"ok"}, report["metrics"]
     for key in SUMMARY_KEYS:
-        assert isinstance(report["summary"][key], float), key
+        if key != "thickness_abs_rho":  # two style dimensions: both go to slant and width
+            assert isinstance(report["summary"][key], float), key
+    assert report["summary"]["thickness_abs_rho"] is None
     assert report["frechet_distance"] == report["summary"]["frechet_distance"]
     digit, style = report["codes"]["digit"], report["codes"]["style"]
     assert digit["type"] == "categorical" and style["type"] == "uniform"
     assert 0.0 <= digit["accuracy"] <= 1.0 and digit["entropy"] == pytest.approx(math.log(K))
     assert set(style["best"]) == {"slant", "width", "thickness"}
-    assert report["summary"]["slant_abs_rho"] == max(abs(r) for r in style["factors"]["slant"])
-    assert report["summary_source"]["slant_abs_rho"] == f"style[{style['best']['slant']['dim']}]"
+    # slant and width come from two different dimensions, whichever pairing fits best
+    source = report["summary_source"]
+    assert {source["slant_abs_rho"], source["width_abs_rho"]} == {"style[0]", "style[1]"}
+    slant_dim = int(source["slant_abs_rho"][-2])
+    rho = style["factors"]
+    assert report["summary"]["slant_abs_rho"] == abs(rho["slant"][slant_dim])
+    assert report["summary"]["width_abs_rho"] == abs(rho["width"][1 - slant_dim])
+    assert abs(rho["slant"][slant_dim]) + abs(rho["width"][1 - slant_dim]) >= (
+        abs(rho["slant"][1 - slant_dim]) + abs(rho["width"][slant_dim]))
     assert (tiny_run / "eval" / "confusion_digit.png").exists()
     assert report["classifier"]["trained"] and list((tmp_path / "cache").rglob("*.pt"))
 
@@ -436,3 +446,31 @@ def test_eval_unknown_metric_exits_2(tiny_run):
     result = CliRunner().invoke(main, ["eval", str(tiny_run), "--metric", "mutual_informaton"])
     assert result.exit_code == 2
     assert "did you mean 'mutual_information'" in result.stderr
+
+
+# -- matching shape properties to code dimensions --------------------------------------------------
+def _factors(**codes):
+    return {name: {"kind": "continuous", "factors": dict(zip(("slant", "width", "thickness"), rows, strict=True))}
+            for name, rows in codes.items()}
+
+
+def test_one_dimension_does_not_count_for_both_slant_and_width():
+    # dim 0 drives slant and (weakly, monotonically) width; dim 1 drives thickness
+    codes = _factors(style=([0.99, 0.2], [0.9, 0.5], [0.1, -0.95]))
+    assert assign_shape_properties(codes) == {"slant": (0.99, "style[0]"), "width": (0.5, "style[1]")}
+
+
+def test_slant_and_width_take_the_pairing_with_the_largest_total():
+    codes = _factors(style=([0.95, -0.9], [0.3, 0.85], [0.0, 0.0]))
+    assert assign_shape_properties(codes) == {"slant": (0.95, "style[0]"), "width": (0.85, "style[1]")}
+
+
+def test_thickness_takes_the_best_dimension_left_across_codes():
+    codes = _factors(a=([0.2, 0.97], [0.9, 0.1], [0.7, 0.2]), b=([0.1], [0.3], [-0.8]))
+    assert assign_shape_properties(codes) == {
+        "slant": (0.97, "a[1]"), "width": (0.9, "a[0]"), "thickness": (0.8, "b[0]")}
+
+
+def test_a_single_dimension_goes_to_the_property_it_drives_most():
+    assert assign_shape_properties(_factors(s=([0.4], [-0.9], [0.95]))) == {"width": (0.9, "s[0]")}
+    assert assign_shape_properties({"digit": {"kind": "categorical"}}) == {}
