@@ -7,13 +7,13 @@ other.
 
 Architecture (Chen et al. 2016, InfoGAN, Table 1, MNIST):
 
-* latent (74) = 62 noise ~ U(-1, 1) | 10-way one-hot categorical | 2 codes ~ U(-1, 1)
+* latent (72 + n_cont) = 62 noise ~ U(-1, 1) | 10-way one-hot categorical | n_cont codes ~ U(-1, 1) (the paper: 2)
 * G: FC 1024-BN-ReLU -> FC 7*7*128-BN-ReLU -> reshape [128, 7, 7]
      -> ConvT(128, 64, 4, 2, 1)-BN-ReLU -> ConvT(64, 1, 4, 2, 1) -> tanh
 * D trunk: Conv(1, 64, 4, 2, 1)-LReLU(0.1) -> Conv(64, 128, 4, 2, 1)-BN-LReLU(0.1)
      -> flatten -> FC 1024-BN-LReLU(0.1)
-* D head: FC 1 (logit).  Q head: FC 128-BN-LReLU(0.1) -> FC 10 + 2
-  (categorical logits, then the means of the two continuous codes; std fixed to 1).
+* D head: FC 1 (logit).  Q head: FC 128-BN-LReLU(0.1) -> FC 10 + n_cont
+  (categorical logits, then the means of the continuous codes; std fixed to 1).
 
 The layers match ganzoo's ``dcgan`` backbone at 28x28 exactly, so that the two
 sides of the benchmark do the same arithmetic: every conv / linear layer that is
@@ -90,10 +90,10 @@ INIT_STD = 0.02  # ganzoo's dcgan ``init_std`` default; 0 keeps PyTorch's defaul
 
 
 class Generator(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, latent_dim: int = LATENT_DIM) -> None:
         super().__init__()
         self.fc = nn.Sequential(
-            nn.Linear(LATENT_DIM, 1024, bias=False),
+            nn.Linear(latent_dim, 1024, bias=False),
             nn.BatchNorm1d(1024),
             nn.ReLU(),
             nn.Linear(1024, 7 * 7 * 128, bias=False),
@@ -134,13 +134,14 @@ class DiscriminatorTrunk(nn.Module):
 
 
 class QHead(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, n_cont: int = N_CONT) -> None:
         super().__init__()
+        self.n_cont = n_cont
         self.net = nn.Sequential(
             nn.Linear(1024, 128),
             nn.BatchNorm1d(128),
             nn.LeakyReLU(LRELU),
-            nn.Linear(128, N_CAT + N_CONT),
+            nn.Linear(128, N_CAT + n_cont),
         )
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,9 +162,10 @@ def dcgan_init_(module: nn.Module, std: float = INIT_STD) -> None:
 
 
 def build_plain_models(
-    device: torch.device | str, init_std: float = INIT_STD
+    device: torch.device | str, init_std: float = INIT_STD, n_cont: int = N_CONT
 ) -> dict[str, nn.Module]:
-    """Fresh InfoGAN MNIST modules on ``device``, all in train mode.
+    """Fresh InfoGAN MNIST modules on ``device``, all in train mode, with ``n_cont``
+    continuous codes (the paper: 2).
 
     Keys: ``"G"`` (generator), ``"D"`` (shared discriminator trunk),
     ``"d_head"`` (real/fake logit) and ``"q_head"`` (code posterior).
@@ -171,10 +173,10 @@ def build_plain_models(
     default initialisation); the heads keep PyTorch's default.
     """
     models: dict[str, nn.Module] = {
-        "G": Generator(),
+        "G": Generator(NOISE_DIM + N_CAT + n_cont),
         "D": DiscriminatorTrunk(),
         "d_head": nn.Linear(1024, 1),
-        "q_head": QHead(),
+        "q_head": QHead(n_cont),
     }
     if init_std > 0:
         dcgan_init_(models["G"], init_std)
@@ -202,12 +204,12 @@ def build_plain_optimizers(
 
 
 def sample_latent(
-    batch_size: int, generator: torch.Generator, device: torch.device | str
+    batch_size: int, generator: torch.Generator, device: torch.device | str, n_cont: int = N_CONT
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(z [B, 74], c_cat [B] int64, c_cont [B, 2])`` sampled on ``device``."""
+    """``(z [B, 72 + n_cont], c_cat [B] int64, c_cont [B, n_cont])`` sampled on ``device``."""
     noise = torch.rand(batch_size, NOISE_DIM, generator=generator, device=device).mul_(2).sub_(1)
     c_cat = torch.randint(0, N_CAT, (batch_size,), generator=generator, device=device)
-    c_cont = torch.rand(batch_size, N_CONT, generator=generator, device=device).mul_(2).sub_(1)
+    c_cont = torch.rand(batch_size, n_cont, generator=generator, device=device).mul_(2).sub_(1)
     z = torch.cat([noise, F.one_hot(c_cat, N_CAT).to(noise.dtype), c_cont], dim=1)
     return z, c_cat, c_cont
 
@@ -276,7 +278,7 @@ def plain_train_step(
     """
     G, D, d_head, q_head = models["G"], models["D"], models["d_head"], models["q_head"]
     b = real.shape[0]
-    z, c_cat, c_cont = sample_latent(b, latent_gen, real.device)
+    z, c_cat, c_cont = sample_latent(b, latent_gen, real.device, q_head.n_cont)
 
     fake = G(z)  # the only generator forward of the step
 

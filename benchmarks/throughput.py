@@ -171,14 +171,14 @@ class PlainSide(Side):
     def __init__(
         self, images_u8: torch.Tensor, batch_size: int, device: torch.device, seed: int,
         init_std: float, real_data_weight: float = 0.0, augmentation_strength: float = 1.0,
-        invariance_weight: float = 0.0,
+        invariance_weight: float = 0.0, n_cont: int = plain.N_CONT,
     ):
         super().__init__("plain", device)
         self.real_data_weight = real_data_weight
         self.augmentation_strength = augmentation_strength
         self.invariance_weight = invariance_weight
         torch.manual_seed(seed)
-        self.models = plain.build_plain_models(device, init_std)
+        self.models = plain.build_plain_models(device, init_std, n_cont)
         self.opt_d, self.opt_g = plain.build_plain_optimizers(self.models)
         self.batch_timer = TimedBatches(plain.DeviceBatcher(images_u8, batch_size, seed), device)
         self.latent_gen = torch.Generator(device=device).manual_seed(seed + 1)
@@ -321,6 +321,11 @@ def parameter_table(trainer: Any, plain_side: PlainSide) -> list[tuple[str, int,
     return rows
 
 
+def continuous_dims(recipe: Any) -> int:
+    """Dimensions of the recipe's regularised uniform code (0 if it has none)."""
+    return sum(c.config.dim for c in recipe.latent.values() if c.type == "uniform" and c.settings.regularized)
+
+
 def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
     """Recipe settings the hand-written plain loop does not implement (empty: all match).
 
@@ -345,11 +350,12 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
          c.settings.regularized, c.settings.weight if c.settings.regularized else None)
         for c in recipe.latent.values()
     ]
+    n_cont = continuous_dims(recipe)  # any number of continuous codes in one uniform code
     want(
         "latent codes (type, size, regularized, weight)",
         codes,
         [("uniform", plain.NOISE_DIM, False, None), ("categorical", plain.N_CAT, True, plain.LAMBDA_CAT),
-         ("uniform", plain.N_CONT, True, plain.LAMBDA_CONT)],
+         ("uniform", n_cont if n_cont >= 1 else plain.N_CONT, True, plain.LAMBDA_CONT)],
     )
     for c in recipe.latent.values():
         if c.type == "uniform":
@@ -548,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             plain_side = PlainSide(
                 images, batch, device, recipe.seed, recipe.backbone.config.init_std,
                 real_data_weight, recipe.q_head.real_data_augmentation_strength,
-                invariance_weight,
+                invariance_weight, continuous_dims(recipe),
             )
             sides.append(plain_side)
         variant_sides: list[GanzooSide] = []

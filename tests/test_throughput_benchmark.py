@@ -205,3 +205,21 @@ def test_health_check_reads_the_end_of_each_runs_real_data_information(tmp_path,
     assert "seed-2" in lines[0] and "accuracy 0.900" in lines[0]
     assert health.main([str(tmp_path / "missing")]) == 2
     assert "results.json: not found" in capsys.readouterr().err
+
+
+def test_plain_loop_follows_the_number_of_continuous_codes(tmp_path):
+    """Three continuous codes instead of the paper's two: the plain loop widens G's input and
+    Q's output the same way, so parameters and FLOPs still match."""
+    throughput = _load("throughput")
+    hardware = _load("hardware")
+    overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES, "model.latent.style.dim=3"]
+    trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
+    assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
+    assert throughput.continuous_dims(trainer.recipe) == 3
+    side = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02, n_cont=3)
+    assert side.models["q_head"].net[-1].out_features == 13
+    two = throughput.PlainSide(trainer.batches.images, 8, torch.device("cpu"), 0, 0.02)
+    with pytest.raises(throughput.NotSameComputation, match="parameter counts differ"):
+        throughput.check_same_computation(trainer, two, 1000, 1000)
+    ganzoo_flops = hardware.count_step_flops(lambda: trainer.train_step(1))
+    throughput.check_same_computation(trainer, side, ganzoo_flops, hardware.count_step_flops(side.step))
