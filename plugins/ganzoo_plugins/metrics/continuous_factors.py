@@ -11,7 +11,9 @@ with the swept value:
 * ``factors_pooled``: ρ over all draws x steps pooled, which also mixes in how much the
   property varies between draws (digits differ in slant regardless of the code).
 
-``best`` names, per property, the dimension with the largest |ρ|.
+``best`` names, per property, the dimension with the largest |ρ| (one dimension may be
+best for several properties; the report's summary matches properties to *distinct*
+dimensions, ``ganzoo.evaluation.assign_shape_properties``).
 """
 
 from __future__ import annotations
