@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         for run in json.loads(results.read_text())["runs"]:
+            if "error" in run:  # a run that failed or was stopped has no accuracy to compare
+                continue
             run_dir = study / run["variant"] / f"seed-{run['seed']}"
             info = final_information(run_dir, args.last)
             if info is not None:

@@ -198,6 +198,7 @@ def test_health_check_reads_the_end_of_each_runs_real_data_information(tmp_path,
             for step in range(0, 1001, 50):
                 writer.add_scalar(health.TAG, early if step <= 800 else late, step)
         runs.append({"variant": "default", "seed": seed, "accuracy": accuracy})
+    runs.append({"variant": "default", "seed": 3, "error": "training failed"})  # skipped, not a crash
     (tmp_path / "results.json").write_text(json.dumps({"runs": runs}))
     assert health.main([str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
