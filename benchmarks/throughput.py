@@ -355,7 +355,7 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
         "latent codes (type, size, regularized, weight)",
         codes,
         [("uniform", plain.NOISE_DIM, False, None), ("categorical", plain.N_CAT, True, plain.LAMBDA_CAT),
-         ("uniform", n_cont if n_cont >= 1 else plain.N_CONT, True, plain.LAMBDA_CONT)],
+         ("uniform", n_cont or plain.N_CONT, True, plain.LAMBDA_CONT)],
     )
     for c in recipe.latent.values():
         if c.type == "uniform":

@@ -417,16 +417,19 @@ def assign_shape_properties(codes: dict[str, Any]) -> dict[str, tuple[float, str
         if isinstance(c.get("factors"), dict)
         for d in range(len(next(iter(c["factors"].values()), [])))
     ]
-    assigned: dict[str, tuple[float, str]] = {}
     claimed = [p for p in ("slant", "width") if any(p in rhos for _, rhos in dims)]
-    best_total = -1.0
-    for pick in itertools.permutations(range(len(dims)), min(len(claimed), len(dims))):
-        # a single dimension goes to the one property it drives most
-        props = claimed if len(pick) == len(claimed) else [max(claimed, key=lambda p: dims[pick[0]][1].get(p, -1.0))]
-        total = sum(dims[i][1].get(p, 0.0) for p, i in zip(props, pick, strict=True))
-        if total > best_total:
-            best_total = total
-            assigned = {p: (dims[i][1][p], dims[i][0]) for p, i in zip(props, pick, strict=True) if p in dims[i][1]}
+    # every way to give each claimed property its own dimension or none (None pads the
+    # choices so that with one dimension only one property gets it)
+    choices = [*range(len(dims)), *[None] * len(claimed)]
+    best = max(
+        itertools.permutations(choices, len(claimed)),
+        key=lambda pick: sum(dims[i][1].get(p, 0.0) for p, i in zip(claimed, pick, strict=True) if i is not None),
+    )
+    assigned = {
+        p: (dims[i][1][p], dims[i][0])
+        for p, i in zip(claimed, best, strict=True)
+        if i is not None and p in dims[i][1]
+    }
     used = {where for _, where in assigned.values()}
     for prop in SHAPE_PROPERTIES:
         if prop in assigned:
