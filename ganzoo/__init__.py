@@ -1,7 +1,9 @@
 """ganzoo: a plugin-based, modular GAN zoo for PyTorch.
 
-Components (backbones, latent codes, losses, optimisers, schedules, datasets, metrics)
-come from plugins; recipes (TOML) combine them; the core trains, logs and checkpoints.
+Components (backbones, latent codes, losses, optimisers, schedules, training steps, loss
+terms, datasets, metrics) come from plugins; recipes (TOML) combine them; the core trains,
+logs and checkpoints. The spec records are exported from here (``ganzoo.BackboneSpec``, ...,
+one per row of ``ganzoo.specs.KINDS``) with ``hookimpl`` and ``param``.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,26 +18,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 hookimpl = pluggy.HookimplMarker("ganzoo")
 """Marker for plugin hook implementations: ``@hookimpl def ganzoo_latent_codes(): ...``."""
 
-from ganzoo.specs import (  # noqa: E402  (hookimpl must exist before plugins import us)
-    BackboneSpec,
-    DatasetSpec,
-    LatentCodeSpec,
-    LossSpec,
-    MetricSpec,
-    OptimizerSpec,
-    ScheduleSpec,
-    param,
-)
+from ganzoo.specs import KINDS as _KINDS  # noqa: E402  (hookimpl must exist before plugins import us)
+from ganzoo.specs import param  # noqa: E402
 
-__all__ = [
-    "BackboneSpec",
-    "DatasetSpec",
-    "LatentCodeSpec",
-    "LossSpec",
-    "MetricSpec",
-    "OptimizerSpec",
-    "ScheduleSpec",
-    "__version__",
-    "hookimpl",
-    "param",
-]
+globals().update({kind.spec.__name__: kind.spec for kind in _KINDS})
+
+__all__ = sorted(kind.spec.__name__ for kind in _KINDS) + ["__version__", "hookimpl", "param"]
+

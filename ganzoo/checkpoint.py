@@ -20,7 +20,9 @@ import torch
 
 from ganzoo.errors import UserError
 
-FORMAT = "ganzoo-checkpoint/1"
+FORMAT = "ganzoo-checkpoint/2"
+# Format 1 (ganzoo 0.1) held exactly two models and a fixed InfoGAN objective.
+_OLD_FORMATS = {"ganzoo-checkpoint/1": "0.1"}
 _NAME = re.compile(r"^step_(\d{8})\.pt$")
 
 
@@ -77,6 +79,13 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     except Exception as exc:  # truncated zip, bad pickle, foreign object, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({reason})") from None
+    if isinstance(payload, dict) and payload.get("format") in _OLD_FORMATS:
+        written = (payload.get("versions") or {}).get("ganzoo") or _OLD_FORMATS[payload["format"]]
+        raise CheckpointError(
+            f"{path}: written by ganzoo {written} (checkpoint format {payload['format']}), before "
+            f"training steps became plugins; this ganzoo reads {FORMAT}. Evaluate, sample or "
+            f"resume it with that version: pip install 'torch-ganzoo=={written}'"
+        )
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a ganzoo checkpoint (format {FORMAT} expected)")
     for key in ("step", "recipe", "models"):

@@ -11,26 +11,11 @@ import click
 from ganzoo.cli_options import device_option, plugin_options
 from ganzoo.errors import TrainingError, UserError
 
-KIND_ALIASES = {
-    "backbone": "backbone",
-    "backbones": "backbone",
-    "latent_code": "latent_code",
-    "latent_codes": "latent_code",
-    "latent-code": "latent_code",
-    "latent-codes": "latent_code",
-    "code": "latent_code",
-    "codes": "latent_code",
-    "loss": "loss",
-    "losses": "loss",
-    "optimizer": "optimizer",
-    "optimizers": "optimizer",
-    "schedule": "schedule",
-    "schedules": "schedule",
-    "dataset": "dataset",
-    "datasets": "dataset",
-    "metric": "metric",
-    "metrics": "metric",
-}
+def kind_words() -> dict[str, str]:
+    """What a user may type for each component kind (from ``ganzoo.specs.KINDS``)."""
+    from ganzoo.specs import KINDS
+
+    return {word: kind.name for kind in KINDS for word in kind.words()}
 
 
 class GanzooGroup(click.Group):
@@ -66,6 +51,7 @@ def main() -> None:
     Train:     ganzoo run recipes/infogan_dcgan.toml
     Inspect:   ganzoo check RECIPE | ganzoo show RECIPE
     Discover:  ganzoo components | ganzoo describe KIND NAME | ganzoo plugins
+    Evaluate:  ganzoo eval RUN | ganzoo sample RUN --out grid.png
     """
 
 
@@ -80,14 +66,19 @@ def _print_notes(notes: list[str]) -> None:
 @plugin_options
 def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool) -> None:
     """Validate RECIPE (with overrides) without running it; exit 2 listing every problem."""
-    from ganzoo.model import build_latent_space
     from ganzoo.session import open_recipe
+    from ganzoo.system import build_latent_space, build_step
 
     session = open_recipe(recipe, overrides, plugins, strict=strict_plugins)
     _print_notes(session.notes)
-    build_latent_space(session.recipe, session.registry)  # cheap; finds code-level mistakes
+    # cheap (no networks): finds the mistakes only the components themselves can see
+    build_step(session.recipe, session.registry, build_latent_space(session.recipe, session.registry))
     codes = ", ".join(session.recipe.regularized_codes) or "none"
-    click.echo(f"{recipe}: ok ({session.recipe.name}; regularised codes: {codes})")
+    terms = ", ".join(f"{n} ({c.type})" if n != c.type else n for n, c in session.recipe.terms.items())
+    click.echo(
+        f"{recipe}: ok ({session.recipe.name}; step {session.recipe.step.type}; "
+        f"terms: {terms or 'none'}; regularised codes: {codes})"
+    )
 
 
 @main.command()
@@ -125,6 +116,7 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
             "distribution": (spec.provider.distribution or "") if spec.provider else "",
             "version": (spec.provider.version or "") if spec.provider else "",
             "summary": spec.summary,
+            **_declared(spec),
         }
         for k in kinds
         for spec in sorted(registry.components[k].values(), key=lambda s: s.name)
@@ -149,16 +141,23 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
         )
 
 
+def _declared(spec: Any) -> dict[str, list[str]]:
+    """What a step or term spec declares beside its parameters (roles, provides, needs)."""
+    keys = ("optimizer_roles", "provides", "needs")
+    return {key: list(getattr(spec, key)) for key in keys if hasattr(spec, key)}
+
+
 def _kind(kind: str) -> str:
     from ganzoo.errors import accepted, did_you_mean
 
+    words = kind_words()
     key = kind.strip().lower()
-    if key not in KIND_ALIASES:
+    if key not in words:
         raise UserError(
-            f"unknown component kind '{kind}'{did_you_mean(key, KIND_ALIASES)}; accepted: "
-            f"{accepted(set(KIND_ALIASES.values()))}"
+            f"unknown component kind '{kind}'{did_you_mean(key, words)}; accepted: "
+            f"{accepted(set(words.values()))}"
         )
-    return KIND_ALIASES[key]
+    return words[key]
 
 
 @main.command()
@@ -184,6 +183,7 @@ def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], stri
         "provider": str(spec.provider),
         "parameters": params,
         "shared_parameters": shared,
+        **_declared(spec),
     }
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -195,6 +195,8 @@ def describe(kind: str, name: str, as_json: bool, plugins: tuple[str, ...], stri
     console = Console(soft_wrap=False)
     console.print(f"[bold]{spec.kind} {spec.name}[/bold] — {escape(spec.summary)}")
     console.print(f"provided by {escape(str(spec.provider))}")
+    for key, values in _declared(spec).items():
+        console.print(f"{key.replace('_', ' ')}: {escape(', '.join(values))}")
     table = Table("parameter", "type", "default", "bounds", "help", box=None, pad_edge=False)
     for p in params:
         bounds = ", ".join(f"{k} {v:g}" for k, v in p["bounds"].items())

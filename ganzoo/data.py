@@ -32,6 +32,13 @@ class ImageData:
     labels: Tensor | None = None
     classes: list[str] | None = None
 
+    @property
+    def num_classes(self) -> int:
+        """Label classes (0 without labels): the class names, else the largest label + 1."""
+        if self.labels is None or not len(self.labels):
+            return 0
+        return len(self.classes) if self.classes else int(self.labels.max()) + 1
+
     def __attrs_post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
             raise ValueError(
@@ -101,11 +108,13 @@ class InMemoryBatches:
         batch_size: int,
         seed: int,
         *,
+        labels: Tensor | None = None,
         rank: int = 0,
         world_size: int = 1,
         dtype: torch.dtype = torch.float32,
     ):
         self.images = images  # [N, C, H, W] uint8, already on the training device
+        self.labels = labels  # [N] int64 on the same device, or None: not gathered at all
         self.batch_size = batch_size
         self.seed = seed
         self.rank, self.world_size = rank, world_size
@@ -126,8 +135,8 @@ class InMemoryBatches:
         perm = torch.randperm(len(self.images), generator=gen)
         return perm[self.rank :: self.world_size].to(self.images.device, non_blocking=True)
 
-    def next(self) -> Tensor:
-        """The next batch, ``[B, C, H, W]`` in [-1, 1]."""
+    def next(self) -> tuple[Tensor, Tensor | None]:
+        """The next batch: images ``[B, C, H, W]`` in [-1, 1] and labels ``[B]`` (or None)."""
         if self.position >= self.batches_per_epoch:
             self.epoch, self.position, self._order = self.epoch + 1, 0, None
         if self._order is None:
@@ -135,7 +144,8 @@ class InMemoryBatches:
         start = self.position * self.batch_size
         index = self._order[start : start + self.batch_size]  # [B]
         self.position += 1
-        return to_unit_range(self.images.index_select(0, index), self.dtype)
+        images = to_unit_range(self.images.index_select(0, index), self.dtype)
+        return images, (None if self.labels is None else self.labels.index_select(0, index))
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.epoch, "position": self.position}

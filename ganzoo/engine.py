@@ -71,15 +71,17 @@ def start_run(
 
     if dry_run:
         from ganzoo.data import load_dataset
-        from ganzoo.model import build_system
+        from ganzoo.system import build_system
 
         data = load_dataset(session.recipe, session.registry, "train")
-        system = build_system(session.recipe, session.registry, data.shape)
-        g = sum(p.numel() for p in system.generator.parameters())
-        d = sum(p.numel() for p in system.discriminator.parameters())
+        system = build_system(session.recipe, session.registry, data.shape, data.num_classes)
+        sizes = ", ".join(
+            f"{name} {sum(p.numel() for p in network.parameters()):,}"
+            for name, network in system.networks.items()
+        )
         click.echo(
-            f"dry run ok: {len(data)} images {data.shape}, generator {g:,} parameters, "
-            f"discriminator+Q {d:,} parameters, latent width {system.latent.width}"
+            f"dry run ok: {len(data)} images {data.shape}, parameters: {sizes}; "
+            f"latent width {system.latent.width}"
         )
         return
 
@@ -132,7 +134,8 @@ class ProgressReporter:
         self.trainer = trainer
         self.enabled = enabled
         self.total = trainer.settings.steps
-        self.batch = trainer.recipe.data.settings.batch_size * trainer.settings.discriminator_steps
+        self.batch = trainer.images_per_step
+        self.prefixes = trainer.step_impl.progress_prefixes
         self.start_step = trainer.step
         self.start_time = time.perf_counter()
         self.interactive = enabled and sys.stderr.isatty()
@@ -191,7 +194,7 @@ class ProgressReporter:
                 f"G {logged.get('loss/generator/total', float('nan')):.3f}",
             ]
             parts += [
-                f"MI[{k.split('/', 1)[1]}] {v:.2f}" for k, v in logged.items() if k.startswith("mi_lower_bound/")
+                f"{k} {v:.2f}" for k, v in logged.items() if k.startswith(self.prefixes)
             ]
             info = " ".join(parts)
         if self._progress is not None:

@@ -27,7 +27,8 @@ Summary values refer to the first categorical regularised code and, for the shap
 properties, to a one-to-one matching of properties to continuous code dimensions
 (``assign_shape_properties``: one code for slant, *another* for width).
 
-``quick_evaluate()`` is the cheap subset the trainer logs every ``train.eval_every`` steps.
+The in-training evaluation (``train.eval_every``) is the training step's own
+(``TrainingStep.evaluate_during_training``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from torch import Tensor, nn
 from ganzoo.data import ImageData, load_dataset, to_unit_range
 from ganzoo.errors import UserError
 from ganzoo.latent import LatentEntry
-from ganzoo.model import GANSystem
+from ganzoo.system import GANSystem, LoadedRun, load_system
 
 SUMMARY_KEYS = (
     "accuracy",
@@ -68,7 +69,6 @@ SUMMARY_KEYS = (
 SHAPE_PROPERTIES = ("slant", "width", "thickness")
 CATEGORICAL_SUMMARY = ("accuracy", "nmi", "mi_lower_bound", "entropy", "class_consistency", "generated_accuracy")
 DEFAULT_SAMPLES = 5000
-QUICK_TEST_IMAGES = 2000
 BATCH = 500
 
 
@@ -120,32 +120,19 @@ def posteriors(
 ) -> Tensor:
     """Q's raw outputs ``[N, P]`` for images ``[N, C, H, W]``: float in [-1, 1], or uint8
     (converted chunk by chunk, so a whole test split is never held as floats)."""
-    device = device or next(system.discriminator.parameters()).device
+    device = device or next(system.generator.parameters()).device
     out = []
-    with eval_mode(system.discriminator):
+    with eval_mode(*system.modules()):
         for chunk in images.split(batch):
             chunk = chunk.to(device, non_blocking=True)
             x = to_unit_range(chunk) if chunk.dtype == torch.uint8 else chunk.float()
-            _, posterior = system.discriminator(x, with_q=True)
+            posterior = system.posterior(x)
             if posterior is None:
-                raise Unavailable("the discriminator has no Q head (no regularised codes)")
+                raise Unavailable(
+                    f"step '{type(system.step).__name__}' infers no codes from images"
+                )
             out.append(posterior.float())
     return torch.cat(out)
-
-
-def mutual_information(system: GANSystem, z: Tensor, posterior: Tensor) -> dict[str, dict[str, float | None]]:
-    """Per regularised code: ``nll`` (mean −log Q(c|x)), ``entropy`` H(c) and the variational
-    lower bound ``mi_lower_bound`` = H(c) − NLL (None where H(c) is undefined)."""
-    out: dict[str, dict[str, float | None]] = {}
-    for e in system.latent.regularized:
-        nll = float(-e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean())
-        h = e.code.entropy()
-        out[e.name] = {
-            "nll": nll,
-            "entropy": None if h is None else float(h),
-            "mi_lower_bound": None if h is None else float(h) - nll,
-        }
-    return out
 
 
 def cluster_ids(entry: LatentEntry, posterior: Tensor) -> Tensor:
@@ -153,62 +140,7 @@ def cluster_ids(entry: LatentEntry, posterior: Tensor) -> Tensor:
     return entry.code.point_estimate(posterior[:, entry.posterior]).argmax(dim=1)
 
 
-@torch.no_grad()
-def quick_evaluate(
-    system: GANSystem,
-    test_images_u8: Tensor | None,
-    test_labels: Tensor | None,
-    device: torch.device,
-    samples: int,
-    generator: torch.Generator,
-) -> dict[str, float]:
-    """Cheap numbers for in-training logging, as ``{"mi_lower_bound/CODE": nats,
-    "accuracy/CODE": fraction}``.
-
-    The MI lower bound of every regularised code on ``samples`` fresh samples drawn with
-    ``generator`` (categorical: ln K − CE; continuous: entropy − NLL), and, when labels are
-    given, the Hungarian-matched accuracy of Q's argmax for each categorical code on at most
-    2000 test images. Models run in eval mode; their previous modes are restored.
-    """
-    from ganzoo.measures import matched_accuracy
-
-    out: dict[str, float] = {}
-    if not system.latent.regularized:
-        return out
-    z = system.latent.sample(samples, generator, device)  # [N, D]
-    images = generate_images(system, z)
-    for name, values in mutual_information(system, z, posteriors(system, images, device)).items():
-        if values["mi_lower_bound"] is not None:
-            out[f"mi_lower_bound/{name}"] = values["mi_lower_bound"]
-    codes = categorical_codes(system)
-    if codes and test_images_u8 is not None and test_labels is not None and len(test_labels):
-        n = min(QUICK_TEST_IMAGES, len(test_labels))
-        posterior = posteriors(system, test_images_u8[:n], device)
-        labels = test_labels[:n].cpu()
-        for e in codes:
-            predicted = cluster_ids(e, posterior).cpu()
-            out[f"accuracy/{e.name}"] = matched_accuracy(
-                predicted, labels, num_clusters=e.code.categories
-            ).accuracy
-    return out
-
-
 # -- loading a run -----------------------------------------------------------------------------
-@attrs.define(eq=False)
-class LoadedRun:
-    """A trained system rebuilt from a checkpoint, with what built it."""
-
-    system: GANSystem
-    recipe: Any
-    registry: Any
-    plugins: Any
-    checkpoint: Path
-    run_dir: Path
-    step: int
-    device: torch.device
-    warnings: list[str] = attrs.field(factory=list)
-
-
 def load_run(
     path: str | Path,
     device: torch.device | str = "cpu",
@@ -216,42 +148,8 @@ def load_run(
     *,
     strict: bool = False,
 ) -> LoadedRun:
-    """Rebuild the system of a run directory (its newest valid checkpoint) or of one ``.pt``
-    checkpoint, weights loaded, in eval mode on ``device``. Problems are ``UserError``s."""
-    from ganzoo import checkpoint as ckpt
-    from ganzoo.model import build_system
-    from ganzoo.session import open_saved_recipe
-
-    device = torch.device(device)
-    checkpoint, payload, run_dir, warnings = ckpt.find_checkpoint(path, "cpu")
-    session = open_saved_recipe(
-        payload, str(run_dir / "recipe.toml"), (), plugin_options, strict=strict
-    )
-    recipe, registry = session.recipe, session.registry
-    shape = payload.get("image_shape")
-    if shape is None:
-        shape = load_dataset(recipe, registry, "test").shape
-    system = build_system(recipe, registry, tuple(int(s) for s in shape))  # type: ignore[arg-type]
-    try:
-        system.generator.load_state_dict(payload["models"]["generator"])
-        system.discriminator.load_state_dict(payload["models"]["discriminator"])
-    except (RuntimeError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{checkpoint}: weights do not fit the saved recipe's model ({first})") from None
-    system.to(device)
-    system.generator.eval()
-    system.discriminator.eval()
-    return LoadedRun(
-        system=system,
-        recipe=recipe,
-        registry=registry,
-        plugins=session.plugins,
-        checkpoint=Path(checkpoint),
-        run_dir=run_dir,
-        step=int(payload["step"]),
-        device=device,
-        warnings=list(warnings),
-    )
+    """Rebuild every network of a run (``ganzoo.system.load_system``) for evaluation."""
+    return load_system(path, device, plugin_options, strict=strict)
 
 
 # -- the context metrics see ---------------------------------------------------------------------
@@ -521,7 +419,7 @@ def evaluate(
     }
     if run.warnings:
         report["warnings"] = list(run.warnings)
-    with eval_mode(run.system.generator, run.system.discriminator):
+    with eval_mode(*run.system.modules()):
         for spec in specs:
             config = (configs or {}).get(spec.name) or spec.config()
             start = time.perf_counter()
@@ -632,9 +530,7 @@ __all__ = [
     "hparams_of",
     "load_run",
     "log_report",
-    "mutual_information",
     "posteriors",
-    "quick_evaluate",
     "report_scalars",
     "write_hparams",
 ]

@@ -1,64 +1,40 @@
 """Hook specifications: the whole contract between ganzoo and its plugins.
 
 Registration hooks return iterables of typed specs (``ganzoo.specs``); a plugin implements any
-subset. Lifecycle hooks let loggers and notifiers follow a run; none is called inside the
-per-step hot loop (scalars arrive every ``train.log_every`` steps).
+subset. There is one per component kind, named ``ganzoo_<plural>`` and made from the table
+``ganzoo.specs.KINDS`` (so a new kind is one row there):
+
+    ganzoo_backbones, ganzoo_latent_codes, ganzoo_losses, ganzoo_optimizers,
+    ganzoo_schedules, ganzoo_steps, ganzoo_terms, ganzoo_datasets, ganzoo_metrics
+
+Lifecycle hooks let loggers and notifiers follow a run; none is called inside the per-step
+hot loop (scalars arrive every ``train.log_every`` steps).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from ganzoo.specs import (
-    BackboneSpec,
-    DatasetSpec,
-    LatentCodeSpec,
-    LossSpec,
-    MetricSpec,
-    OptimizerSpec,
-    ScheduleSpec,
-)
+from ganzoo.specs import KINDS, Kind
 
 hookspec = pluggy.HookspecMarker("ganzoo")
 
 
-@hookspec
-def ganzoo_backbones() -> Iterable[BackboneSpec]:
-    """Generator/discriminator-trunk pairs, built for an image shape and latent width."""
+def _registration_hook(kind: Kind) -> Callable[[], Any]:
+    def hook() -> Any: ...
+
+    hook.__name__ = hook.__qualname__ = kind.hook
+    hook.__doc__ = f"{kind.summary[0].upper()}{kind.summary[1:]}: an iterable of {kind.spec.__name__}."
+    return hookspec(hook)
 
 
-@hookspec
-def ganzoo_latent_codes() -> Iterable[LatentCodeSpec]:
-    """Latent-code distributions (noise or InfoGAN codes)."""
-
-
-@hookspec
-def ganzoo_losses() -> Iterable[LossSpec]:
-    """Adversarial losses."""
-
-
-@hookspec
-def ganzoo_optimizers() -> Iterable[OptimizerSpec]:
-    """Optimisers for the generator and discriminator."""
-
-
-@hookspec
-def ganzoo_schedules() -> Iterable[ScheduleSpec]:
-    """Learning-rate schedules."""
-
-
-@hookspec
-def ganzoo_datasets() -> Iterable[DatasetSpec]:
-    """Image datasets."""
-
-
-@hookspec
-def ganzoo_metrics() -> Iterable[MetricSpec]:
-    """Evaluation metrics for trained systems."""
+for _kind in KINDS:
+    globals()[_kind.hook] = _registration_hook(_kind)
+del _kind
 
 
 @hookspec

@@ -1,8 +1,9 @@
 """Latent codes and the latent space that stacks them into the generator's input.
 
 A ``LatentCode`` is a distribution over a block of the generator's input. The same type
-serves as plain noise or, when the recipe marks it ``regularized``, as an InfoGAN code whose
-value Q must recover from the generated image; the recipe also gives its weight λ.
+serves as plain noise or, when the recipe marks it ``regularized``, as a code whose value the
+training step must recover from the generated image (InfoGAN's Q, a BiGAN encoder); the
+recipe also gives its weight λ.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from torch import Tensor
 class LatentCode(abc.ABC):
     """One block of the generator's input.
 
-    Subclasses set ``width`` (columns fed to G), ``posterior_size`` (outputs Q needs to
-    describe its posterior for this code) and, for discrete codes, ``categories``.
+    Subclasses set ``width`` (columns fed to G), ``posterior_size`` (outputs a recovering
+    network needs to describe its posterior for this code) and, for discrete codes, ``categories``.
     """
 
     width: int
@@ -51,15 +52,6 @@ class LatentCode(abc.ABC):
         """Q outputs that put nearly all belief on ``value`` (for conformance checks), or None."""
         return None
 
-    def real_data_information(self, posterior: Tensor, paired: Tensor | None = None) -> Tensor | None:
-        """An information measure in nats from Q's posterior on a batch of *real* images
-        (``[B, posterior_size]`` -> differentiable scalar), or None if the code has none.
-
-        Without ``paired``: I(x; c), maximal when Q splits real data confidently and evenly
-        (RIM). With ``paired`` (Q's posterior on transformed copies of the same images):
-        I(c; c'), maximal when the split is also the same for both copies (IIC)."""
-        return None
-
 
 @attrs.frozen
 class LatentEntry:
@@ -68,22 +60,13 @@ class LatentEntry:
     regularized: bool
     weight: float
     columns: slice  # where this code sits in G's input
-    posterior: slice  # where its parameters sit in Q's output (empty if not regularized)
-    real_data_weight: float = 0.0  # weight of the real-data term (see LatentCode)
-    invariance_weight: float = 0.0  # weight of the MI term on affine copies of G's images
+    posterior: slice  # where its parameters sit in a posterior (empty if not regularized)
 
 
 class LatentSpace:
-    """The ordered latent codes of a model: sampling, slicing and mutual-information terms."""
+    """The ordered latent codes of a model: sampling, slicing and code likelihoods."""
 
-    def __init__(
-        self,
-        codes: list[tuple[str, LatentCode, bool, float]],
-        real_data_weights: dict[str, float] | None = None,
-        invariance_weights: dict[str, float] | None = None,
-    ):
-        real_data_weights = real_data_weights or {}
-        invariance_weights = invariance_weights or {}
+    def __init__(self, codes: list[tuple[str, LatentCode, bool, float]]):
         entries, column, post = [], 0, 0
         for name, code, regularized, weight in codes:
             size = code.posterior_size if regularized else 0
@@ -95,8 +78,6 @@ class LatentSpace:
                     weight,
                     slice(column, column + code.width),
                     slice(post, post + size),
-                    real_data_weights.get(name, 0.0) if regularized else 0.0,
-                    invariance_weights.get(name, 0.0) if regularized else 0.0,
                 )
             )
             column += code.width
@@ -108,16 +89,6 @@ class LatentSpace:
     @property
     def regularized(self) -> list[LatentEntry]:
         return [e for e in self.entries if e.regularized]
-
-    @property
-    def clusters_real_data(self) -> list[LatentEntry]:
-        """Regularised codes with a real-data term."""
-        return [e for e in self.entries if e.real_data_weight > 0]
-
-    @property
-    def invariant(self) -> list[LatentEntry]:
-        """Regularised codes that must also be recovered from affine copies of G's images."""
-        return [e for e in self.entries if e.invariance_weight > 0]
 
     def entry(self, name: str) -> LatentEntry:
         for e in self.entries:
@@ -137,27 +108,6 @@ class LatentSpace:
             e.name: -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
             for e in (self.regularized if entries is None else entries)
         }
-
-    def real_data_information(
-        self, posterior: Tensor, paired: Tensor | None = None
-    ) -> dict[str, Tensor]:
-        """Each real-data term's information measure (see ``LatentCode``), in nats."""
-        out = {}
-        for e in self.clusters_real_data:
-            pair = paired[:, e.posterior] if paired is not None else None
-            value = e.code.real_data_information(posterior[:, e.posterior], pair)
-            if value is not None:
-                out[e.name] = value
-        return out
-
-    def mutual_information_bounds(self, nll: dict[str, Tensor]) -> dict[str, Tensor]:
-        """Variational lower bound of I(c; G(z, c)) = H(c) − E[−log Q(c|x)] per code."""
-        out = {}
-        for e in self.regularized:
-            h = e.code.entropy()
-            if h is not None:
-                out[e.name] = h - nll[e.name].detach()
-        return out
 
 
 def gaussian_log_likelihood(value: Tensor, mean: Tensor, log_std: Tensor | None) -> Tensor:

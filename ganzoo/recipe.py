@@ -21,7 +21,7 @@ import tomli_w
 
 from ganzoo.errors import Problem, RecipeError, UserError, accepted, did_you_mean
 from ganzoo.schema import is_missing, join, structure, to_plain, unknown_key
-from ganzoo.specs import NoConfig, param
+from ganzoo.specs import KIND_BY_NAME, NoConfig, param
 
 
 @attrs.frozen
@@ -35,69 +35,24 @@ class DataSettings:
 
 @attrs.frozen
 class LatentSettings:
-    """Keys every latent-code table accepts: whether InfoGAN's Q must recover it, and λ."""
+    """Keys every latent-code table accepts: whether the step must recover the code, and λ."""
 
-    regularized: bool = param(False, "recover this code with Q (an InfoGAN code)")
-    weight: float = param(1.0, "λ: weight of this code's mutual-information term", ge=0)
-    real_data_weight: float = param(
-        0.0,
-        "weight of the real-data term: Q's categories on *real* images must be confident, "
-        "balanced and, with model.q_head.real_data_augmentation='affine', unchanged by "
-        "slant/stretch/shift (IIC); codes that support it, e.g. categorical; 0 = the paper",
-        ge=0,
+    regularized: bool = param(
+        False, "the step must recover this code from generated images (InfoGAN's Q, ...)"
     )
-    invariance_weight: float = param(
-        0.0,
-        "weight of the code's mutual-information term on a randomly slanted, stretched and "
-        "shifted copy of each generated image: G must make the code survive those changes, "
-        "so it cannot carry style (meant for categorical codes); 0 = the paper",
-        ge=0,
-    )
+    weight: float = param(1.0, "λ: weight of this code in the terms that recover it", ge=0)
 
 
 @attrs.frozen
-class LossSettings:
-    """Keys every loss table accepts."""
+class TermSettings:
+    """Keys every loss-term table accepts."""
 
-    gradient_penalty: float = param(
-        0.0, "weight of the gradient penalty (WGAN-GP); 0 turns it off", ge=0
-    )
-
-
-@attrs.frozen
-class QHeadSettings:
-    """InfoGAN's Q head, which shares the discriminator trunk."""
-
-    hidden: int = param(128, "width of Q's hidden layer (FC-BN-lReLU-FC)", ge=1, le=65536)
-    batch_norm: bool = param(True, "batch norm in Q's hidden layer (the paper's choice)")
-    optimizer: Literal["discriminator", "generator"] = param(
-        "discriminator",
-        "who trains Q: 'discriminator' (the official code: the MI term also enters D's "
-        "loss on generated images) or 'generator' (Q's head steps with G's optimiser)",
-    )
-    trains_trunk: bool = param(
-        True, "with optimizer='discriminator', let the MI term train D's shared trunk too"
-    )
-    real_data_augmentation: Literal["none", "affine"] = param(
-        "none",
-        "for codes with real_data_weight: 'affine' asks Q's category of a real image to agree "
-        "with that of a randomly slanted, stretched and shifted copy (IIC); 'none' only asks "
-        "for confident, balanced categories (RIM)",
-    )
-    real_data_augmentation_strength: float = param(
-        1.0,
-        "scales every range of the affine copies (of real images, and of generated ones for "
-        "codes with an invariance_weight): at 1, rotation ±15°, shear ±0.3, "
-        "stretch ×1.2^±1 per axis, shift ±10 % of the side",
-        ge=0,
-        le=3,
-    )
+    weight: float = param(1.0, "multiplies every loss this term adds", ge=0)
 
 
 @attrs.frozen
 class TrainSettings:
-    steps: int = param(5000, "generator updates to train for", ge=1)
-    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1)
+    steps: int = param(5000, "training steps (generator updates) to train for", ge=1)
     log_every: int = param(50, "steps between scalar logs", ge=1)
     sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0)
     checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0)
@@ -114,7 +69,7 @@ class TrainSettings:
         "fp32", "compute precision: bf16 autocast where supported, fp16 with a grad scaler"
     )
     channels_last: bool = param(False, "use the channels-last memory format for convolutions")
-    compile: bool = param(False, "torch.compile the generator and discriminator")
+    compile: bool = param(False, "torch.compile every network")
     on_nonfinite: Literal["stop", "rollback"] = param(
         "stop", "on a NaN/inf loss: stop, or roll back to the last checkpoint with lower lr"
     )
@@ -142,9 +97,10 @@ class Recipe:
     data: Component
     backbone: Component
     latent: dict[str, Component]
-    q_head: QHeadSettings
     loss: Component
     train: TrainSettings
+    step: Component
+    terms: dict[str, Component]
     optimizers: dict[str, Component]
     lr_schedule: Component
 
@@ -155,6 +111,8 @@ class Recipe:
     def to_dict(self) -> dict[str, Any]:
         """The resolved recipe as TOML-ready data; ``resolve(to_dict())`` gives it back."""
         train = to_plain(self.train)
+        train["step"] = self.step.to_plain()
+        train["terms"] = {name: c.to_plain() for name, c in self.terms.items()}
         train["optimizer"] = {role: c.to_plain() for role, c in self.optimizers.items()}
         train["lr_schedule"] = self.lr_schedule.to_plain()
         return {
@@ -165,7 +123,6 @@ class Recipe:
             "model": {
                 "backbone": self.backbone.to_plain(),
                 "latent": {name: c.to_plain() for name, c in self.latent.items()},
-                "q_head": to_plain(self.q_head),
             },
             "loss": self.loss.to_plain(),
             "train": train,
@@ -178,7 +135,8 @@ class Recipe:
         """(dotted path, kind, name) of every component the recipe uses."""
         out = [("data", "dataset", self.data.type), ("model.backbone", "backbone", self.backbone.type)]
         out += [(f"model.latent.{n}", "latent_code", c.type) for n, c in self.latent.items()]
-        out += [("loss", "loss", self.loss.type)]
+        out += [("loss", "loss", self.loss.type), ("train.step", "step", self.step.type)]
+        out += [(f"train.terms.{n}", "term", c.type) for n, c in self.terms.items()]
         out += [(f"train.optimizer.{r}", "optimizer", c.type) for r, c in self.optimizers.items()]
         out += [("train.lr_schedule", "schedule", self.lr_schedule.type)]
         return out
@@ -188,31 +146,63 @@ class Recipe:
 SHARED_SETTINGS: dict[str, type] = {
     "dataset": DataSettings,
     "latent_code": LatentSettings,
-    "loss": LossSettings,
+    "term": TermSettings,
 }
 
-# Where component tables live: path pattern -> (kind, settings class, default type).
-_TABLES: list[tuple[str, str, type, str | None]] = [
-    ("data", "dataset", DataSettings, None),
-    ("model.backbone", "backbone", NoConfig, "dcgan"),
-    ("model.latent.*", "latent_code", LatentSettings, None),
-    ("loss", "loss", LossSettings, "nonsaturating"),
-    ("train.optimizer.generator", "optimizer", NoConfig, "adam"),
-    ("train.optimizer.discriminator", "optimizer", NoConfig, "adam"),
-    ("train.lr_schedule", "schedule", NoConfig, "constant"),
+# Where component tables live: path pattern -> (kind, default type). A default of "*" means
+# the table's own name: [train.terms.r1] is an "r1" term unless it says otherwise.
+_TABLES: list[tuple[str, str, str | None]] = [
+    ("data", "dataset", None),
+    ("model.backbone", "backbone", "dcgan"),
+    ("model.latent.*", "latent_code", None),
+    ("loss", "loss", "nonsaturating"),
+    ("train.step", "step", "adversarial"),
+    ("train.terms.*", "term", "*"),
+    ("train.optimizer.*", "optimizer", "adam"),
+    ("train.lr_schedule", "schedule", "constant"),
 ]
 _TOP_KEYS = ["name", "seed", "plugins", "data", "model", "loss", "train"]
-_MODEL_KEYS = ["backbone", "latent", "q_head"]
-_CODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODEL_KEYS = ["backbone", "latent"]
+_TRAIN_TABLES = ["step", "terms", "optimizer", "lr_schedule"]
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# Keys of ganzoo 0.1 recipes that moved when steps and loss terms became plugins: an old
+# recipe gets told where each went instead of only "unknown key".
+MOVED_KEYS: dict[str, str] = {
+    "model.q_head": "moved to [train.step.q_head], with train.step.type = 'infogan'",
+    "model.latent.*.real_data_weight": "moved to [train.terms.real_data_information] "
+    "(weight = ..., codes = [...])",
+    "model.latent.*.invariance_weight": "moved to [train.terms.invariant_information] "
+    "(weight = ..., codes = [...])",
+    "loss.gradient_penalty": "moved to [train.terms.gradient_penalty] (weight = ...)",
+    "train.discriminator_steps": "moved to train.step.discriminator_steps",
+}
+
+
+def _moved(path: str) -> str | None:
+    parts = path.split(".")
+    for pattern, hint in MOVED_KEYS.items():
+        pat = pattern.split(".")
+        if len(pat) == len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=True)):
+            return hint
+    return None
+
+
+def with_moved_hints(problems: list[Problem]) -> list[Problem]:
+    return [
+        Problem(p.path, _moved(p.path) or p.message) if p.message.startswith("unknown key") else p
+        for p in problems
+    ]
 
 
 def table_at(path: str) -> tuple[str, type, str | None] | None:
-    """The component kind, settings class and default type of the table at ``path``."""
+    """The component kind, shared-settings class and default type of the table at ``path``."""
     parts = path.split(".")
-    for pattern, kind, settings, default in _TABLES:
+    for pattern, kind, default in _TABLES:
         pat = pattern.split(".")
         if len(pat) == len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=True)):
-            return kind, settings, default
+            return kind, SHARED_SETTINGS.get(kind, NoConfig), parts[-1] if default == "*" else default
     return None
 
 
@@ -220,6 +210,7 @@ def _component(
     registry: Any, raw: Any, path: str, problems: list[Problem]
 ) -> Component | None:
     kind, settings_cls, default_type = table_at(path)  # type: ignore[misc]
+    label = KIND_BY_NAME[kind].label
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -229,7 +220,7 @@ def _component(
     if type_name is None:
         names = registry.names(kind)
         problems.append(
-            Problem(join(path, "type"), f"required: a {kind.replace('_', ' ')} ({accepted(names)})")
+            Problem(join(path, "type"), f"required: a {label} ({accepted(names)})")
         )
         return None
     if not isinstance(type_name, str):
@@ -297,83 +288,108 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
         problems.append(
             Problem("model.latent", "required: at least one latent table, e.g. [model.latent.noise]")
         )
-    latent: dict[str, Component] = {}
-    for code_name, code_table in latent_raw.items():
-        path = f"model.latent.{code_name}"
-        if not _CODE_NAME.match(code_name):
-            problems.append(Problem(path, "code names are letters, digits and '_'"))
-            continue
-        component = _component(registry, code_table, path, problems)
-        if component is not None:
-            latent[code_name] = component
-    q_head = structure(QHeadSettings, table(model.get("q_head"), "model.q_head"), "model.q_head", problems)
-
+    latent = _named_components(registry, latent_raw, "model.latent", problems)
     loss = _component(registry, table(raw.get("loss"), "loss"), "loss", problems)
 
     train_raw = dict(table(raw.get("train"), "train"))
-    optimizer_raw = table(train_raw.pop("optimizer", None), "train.optimizer")
-    schedule_raw = train_raw.pop("lr_schedule", None)
-    for key in optimizer_raw:
-        if key not in ("generator", "discriminator"):
-            problems.append(unknown_key("train.optimizer", key, ["generator", "discriminator"]))
-    optimizers = {
-        role: _component(registry, optimizer_raw.get(role), f"train.optimizer.{role}", problems)
-        for role in ("generator", "discriminator")
-    }
-    lr_schedule = _component(registry, schedule_raw, "train.lr_schedule", problems)
-    train = structure(
-        TrainSettings, train_raw, "train", problems, extra_allowed=()
-    )
-    if q_head is not None and not is_missing(q_head):
-        for code_name, component in latent.items():
-            settings = component.settings
-            if settings.real_data_weight > 0 and not settings.regularized:
-                problems.append(
-                    Problem(
-                        f"model.latent.{code_name}.real_data_weight",
-                        "only a regularized code has a Q posterior; set regularized = true, or real_data_weight = 0",
-                    )
-                )
-            elif settings.real_data_weight > 0 and q_head.optimizer != "discriminator":
-                problems.append(
-                    Problem(
-                        f"model.latent.{code_name}.real_data_weight",
-                        "the real-data term trains Q in D's phase; it needs "
-                        "model.q_head.optimizer = 'discriminator'",
-                    )
-                )
-            if settings.invariance_weight > 0 and not settings.regularized:
-                problems.append(
-                    Problem(
-                        f"model.latent.{code_name}.invariance_weight",
-                        "only a regularized code has a Q posterior; set regularized = true, or invariance_weight = 0",
-                    )
-                )
-        strength = q_head.real_data_augmentation_strength
-        invariant = any(c.settings.invariance_weight > 0 for c in latent.values())
-        if strength != 1.0 and q_head.real_data_augmentation != "affine" and not invariant:
-            problems.append(
-                Problem(
-                    "model.q_head.real_data_augmentation_strength",
-                    "only scales the 'affine' copies; set model.q_head.real_data_augmentation = "
-                    "'affine' (or a code's invariance_weight), or leave the strength at 1",
-                )
-            )
+    tables = {key: train_raw.pop(key, None) for key in _TRAIN_TABLES}
+    step = _component(registry, table(tables["step"], "train.step"), "train.step", problems)
+    terms = _named_components(registry, table(tables["terms"], "train.terms"), "train.terms", problems)
+    optimizers = _optimizers(registry, table(tables["optimizer"], "train.optimizer"), step, problems)
+    lr_schedule = _component(registry, tables["lr_schedule"], "train.lr_schedule", problems)
+    train = structure(TrainSettings, train_raw, "train", problems, extra_allowed=tuple(_TRAIN_TABLES))
     if problems:
-        raise RecipeError(source, problems)
-    return Recipe(
+        raise RecipeError(source, with_moved_hints(problems))
+    recipe = Recipe(
         name=name,
         seed=seed,
         plugins=tuple(plugins),
         data=data,  # type: ignore[arg-type]
         backbone=backbone,  # type: ignore[arg-type]
         latent=latent,
-        q_head=q_head,
         loss=loss,  # type: ignore[arg-type]
         train=train,
-        optimizers=optimizers,  # type: ignore[arg-type]
+        step=step,  # type: ignore[arg-type]
+        terms=terms,
+        optimizers=optimizers,
         lr_schedule=lr_schedule,  # type: ignore[arg-type]
     )
+    problems += _combination_problems(recipe, registry)
+    if problems:
+        raise RecipeError(source, problems)
+    return recipe
+
+
+def _named_components(
+    registry: Any, raw: dict[str, Any], path: str, problems: list[Problem]
+) -> dict[str, Component]:
+    """Tables keyed by a name the user chooses (latent codes, loss terms), in recipe order."""
+    out: dict[str, Component] = {}
+    for name, item in raw.items():
+        where = f"{path}.{name}"
+        if not _TABLE_NAME.match(name):
+            problems.append(Problem(where, "table names are letters, digits and '_'"))
+            continue
+        component = _component(registry, item, where, problems)
+        if component is not None:
+            out[name] = component
+    return out
+
+
+def _optimizers(
+    registry: Any, raw: dict[str, Any], step: Component | None, problems: list[Problem]
+) -> dict[str, Component]:
+    """One optimiser table per role of the step (each defaults to Adam)."""
+    spec = registry.find("step", step.type) if step is not None else None
+    roles = list(spec.optimizer_roles) if spec is not None else list(raw)
+    for key in raw:
+        if key not in roles:
+            problems.append(
+                Problem(
+                    f"train.optimizer.{key}",
+                    f"step '{step.type}' has no optimiser role '{key}'"  # type: ignore[union-attr]
+                    f"{did_you_mean(key, roles)}; its roles: {accepted(roles)}",
+                )
+                if spec is not None
+                else unknown_key("train.optimizer", key, roles)
+            )
+    out = {}
+    for role in roles:
+        component = _component(registry, raw.get(role), f"train.optimizer.{role}", problems)
+        if component is not None:
+            out[role] = component
+    return out
+
+
+def _combination_problems(recipe: Recipe, registry: Any) -> list[Problem]:
+    """Mistakes that involve several tables: a term the step cannot serve, and whatever the
+    step's and terms' own ``check`` functions find."""
+    problems: list[Problem] = []
+    step_spec = registry.get("step", recipe.step.type)
+    checks = [("train.step", step_spec, recipe.step)]
+    for name, term in recipe.terms.items():
+        spec = registry.get("term", term.type)
+        missing = [need for need in spec.needs if need not in step_spec.provides]
+        if missing:
+            providers = sorted(
+                s.name for s in registry.components["step"].values()
+                if all(n in s.provides for n in spec.needs)
+            )
+            problems.append(
+                Problem(
+                    f"train.terms.{name}",
+                    f"term '{term.type}' needs a step that provides {', '.join(missing)}; "
+                    f"step '{recipe.step.type}' provides {accepted(step_spec.provides)} "
+                    f"(steps that serve it: {accepted(providers)})",
+                )
+            )
+        checks.append((f"train.terms.{name}", spec, term))
+    for path, spec, component in checks:
+        if spec.check is None:
+            continue
+        for key, message in spec.check(component.config, recipe) or ():
+            problems.append(Problem(key if "." in key else join(path, key), message))
+    return problems
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -491,9 +507,8 @@ __all__ = [
     "Component",
     "DataSettings",
     "LatentSettings",
-    "LossSettings",
-    "QHeadSettings",
     "Recipe",
+    "TermSettings",
     "TrainSettings",
     "apply_overrides",
     "did_you_mean",

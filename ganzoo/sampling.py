@@ -46,25 +46,13 @@ def load_generator(
     strict_plugins: bool = False,
 ) -> LoadedGenerator:
     """Rebuild the generator and latent space of a run from its checkpoint."""
-    from ganzoo.model import build_system
-    from ganzoo.session import open_saved_recipe
+    from ganzoo.system import load_system
 
-    checkpoint, payload, _, warnings = ckpt.find_checkpoint(path)
-    if "image_shape" not in payload:
-        raise UserError(f"{checkpoint}: checkpoint does not record the image shape; cannot rebuild the generator")
-    session = open_saved_recipe(
-        payload, f"{checkpoint} (saved recipe)", (), plugin_options, strict=strict_plugins
-    )
-    image_shape = tuple(int(v) for v in payload["image_shape"])
-    system = build_system(session.recipe, session.registry, image_shape)  # type: ignore[arg-type]
-    try:
-        system.generator.load_state_dict(payload["models"]["generator"])
-    except (KeyError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{checkpoint}: generator weights do not fit the saved recipe ({first})") from None
-    generator = system.generator.to(device).eval()
+    run = load_system(path, device, plugin_options, strict=strict_plugins, only=("generator",))
+    system = run.system
     return LoadedGenerator(
-        generator, system.latent, image_shape, checkpoint, int(payload["step"]), device, tuple(warnings)
+        system.generator, system.latent, system.image_shape, run.checkpoint, run.step, device,
+        tuple(run.warnings),
     )
 
 

@@ -96,9 +96,17 @@ class ComponentSpec:
         return self.load_factory()(config, *args, **kwargs)
 
 
+def _names(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    for item in value:
+        if not isinstance(item, str) or not _NAME.match(item):
+            raise ValueError(f"{attribute.name} of {instance.name!r}: {item!r} is not a name")
+
+
 @attrs.frozen(kw_only=True)
 class BackboneSpec(ComponentSpec):
-    """``factory(config, image_shape=(C, H, W), latent_dim=int) -> ganzoo.model.Backbone``."""
+    """``factory(config, image_shape=(C, H, W), latent_dim=int, num_classes=int) ->
+    ganzoo.system.Backbone``; ``num_classes`` is 0 for unconditional models, and a backbone
+    that cannot condition on labels rejects a positive one with a ``ValueError``."""
 
     kind: ClassVar[str] = "backbone"
 
@@ -112,7 +120,7 @@ class LatentCodeSpec(ComponentSpec):
 
 @attrs.frozen(kw_only=True)
 class LossSpec(ComponentSpec):
-    """``factory(config) -> ganzoo.objective.AdversarialLoss``."""
+    """``factory(config) -> ganzoo.step.AdversarialLoss``."""
 
     kind: ClassVar[str] = "loss"
 
@@ -133,6 +141,35 @@ class ScheduleSpec(ComponentSpec):
 
 
 @attrs.frozen(kw_only=True)
+class StepSpec(ComponentSpec):
+    """A training step: ``factory(config, StepBuild) -> ganzoo.step.TrainingStep``.
+
+    Declared here, so recipes are checked without importing the step: ``optimizer_roles``
+    (one ``train.optimizer.<role>`` table each), ``provides`` (what its phases offer to loss
+    terms, e.g. ``"adversarial"``, ``"posterior"``) and ``check``, an optional
+    ``check(config, recipe) -> [(dotted key, message)]`` for mistakes that involve other
+    tables (a regularised code with no network to recover it, say)."""
+
+    kind: ClassVar[str] = "step"
+    optimizer_roles: tuple[str, ...] = attrs.field(
+        default=("generator", "discriminator"), converter=tuple, validator=_names
+    )
+    provides: tuple[str, ...] = attrs.field(default=("adversarial",), converter=tuple, validator=_names)
+    check: Callable[..., Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TermSpec(ComponentSpec):
+    """A loss term a step adds to its phases: ``factory(config, TermBuild) ->
+    ganzoo.step.LossTerm``. ``needs`` names what the step must provide (see ``StepSpec``);
+    ``check`` as for steps."""
+
+    kind: ClassVar[str] = "term"
+    needs: tuple[str, ...] = attrs.field(default=("adversarial",), converter=tuple, validator=_names)
+    check: Callable[..., Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
 class DatasetSpec(ComponentSpec):
     """``factory(config, root=Path, split="train"|"test", download=bool) -> ganzoo.data.ImageData``."""
 
@@ -146,26 +183,48 @@ class MetricSpec(ComponentSpec):
     kind: ClassVar[str] = "metric"
 
 
-SPEC_TYPES: dict[str, type[ComponentSpec]] = {
-    cls.kind: cls
-    for cls in (
-        BackboneSpec,
-        LatentCodeSpec,
-        LossSpec,
-        OptimizerSpec,
-        ScheduleSpec,
-        DatasetSpec,
-        MetricSpec,
-    )
-}
-"""Every component kind and its record type; the registration hook is ``ganzoo_<kind>s``."""
+@attrs.frozen
+class Kind:
+    """One component kind: its record type, its registration hook and the words for it."""
 
-KIND_HOOKS: dict[str, str] = {
-    "backbone": "ganzoo_backbones",
-    "latent_code": "ganzoo_latent_codes",
-    "loss": "ganzoo_losses",
-    "optimizer": "ganzoo_optimizers",
-    "schedule": "ganzoo_schedules",
-    "dataset": "ganzoo_datasets",
-    "metric": "ganzoo_metrics",
-}
+    name: str
+    spec: type[ComponentSpec]
+    plural: str
+    summary: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def hook(self) -> str:
+        return f"ganzoo_{self.plural}"
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ")
+
+    def words(self) -> set[str]:
+        """What a user may type for this kind (``ganzoo components codes``)."""
+        out = {self.name, self.plural, *self.aliases}
+        return out | {w.replace("_", "-") for w in out}
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("backbone", BackboneSpec, "backbones",
+         "generator/discriminator-trunk pairs, built for an image shape and latent width"),
+    Kind("latent_code", LatentCodeSpec, "latent_codes",
+         "latent-code distributions (noise or codes a step recovers)", ("code", "codes")),
+    Kind("loss", LossSpec, "losses", "adversarial losses"),
+    Kind("optimizer", OptimizerSpec, "optimizers", "optimisers, one per optimiser role"),
+    Kind("schedule", ScheduleSpec, "schedules", "learning-rate schedules"),
+    Kind("step", StepSpec, "steps",
+         "training steps: which networks, which phases, which optimiser roles", ("training_step",)),
+    Kind("term", TermSpec, "terms",
+         "loss terms a recipe adds to a step's phases (penalties, regularisers)", ("loss_term",)),
+    Kind("dataset", DatasetSpec, "datasets", "image datasets"),
+    Kind("metric", MetricSpec, "metrics", "evaluation metrics for trained systems"),
+)
+"""Every component kind, in one place: hook specifications, exports, CLI words and recipe
+tables are all derived from this table."""
+
+KIND_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+SPEC_TYPES: dict[str, type[ComponentSpec]] = {k.name: k.spec for k in KINDS}
+KIND_HOOKS: dict[str, str] = {k.name: k.hook for k in KINDS}

@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ganzoo.latent import LatentSpace
-
 _EVENT_FILE = re.compile(r"events\.out\.tfevents\.(\d+)\.")
 
 
@@ -32,7 +30,9 @@ def open_writer(run_dir: Path, **kwargs: Any) -> Any:
     return SummaryWriter(str(run_dir), **kwargs)
 
 
-def write_layout(writer: Any, latent: LatentSpace) -> None:
+def write_layout(writer: Any, extra: dict[str, dict[str, list[Any]]] | None = None) -> None:
+    """TensorBoard's custom-scalars dashboard: what every GAN user watches, plus the sections
+    the training step adds (``TrainingStep.tensorboard_layout``)."""
     layout: dict[str, dict[str, list[Any]]] = {
         "losses": {
             "discriminator": ["Multiline", [r"loss/discriminator/.*"]],
@@ -46,15 +46,5 @@ def write_layout(writer: Any, latent: LatentSpace) -> None:
             "images per second": ["Multiline", [r"speed/images_per_second"]],
         },
     }
-    if latent.regularized:
-        layout["mutual information"] = {
-            "lower bound (nats)": ["Multiline", [r"mi_lower_bound/.*"]],
-            "MI loss terms": [
-                "Multiline", [r"loss/.*/(mutual_information|invariant_information)/.*"]
-            ],
-        }
-        layout["evaluation"] = {
-            "categorical code vs labels (test split)": ["Multiline", [r"eval/(accuracy|nmi)/.*"]],
-            "MI lower bound on fresh samples": ["Multiline", [r"eval/mi_lower_bound/.*"]],
-        }
+    layout.update(extra or {})
     writer.add_custom_scalars(layout)

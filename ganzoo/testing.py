@@ -15,8 +15,8 @@ import torch
 
 from ganzoo.data import ImageData
 from ganzoo.latent import LatentCode
-from ganzoo.model import Backbone
-from ganzoo.objective import AdversarialLoss
+from ganzoo.step import AdversarialLoss, LossTerm
+from ganzoo.system import Backbone
 
 
 def check_latent_code(code: LatentCode, batch: int = 16) -> None:
@@ -56,21 +56,6 @@ def check_latent_code(code: LatentCode, batch: int = 16) -> None:
         assert isinstance(label, str)
         assert sweep.dim() == 2 and sweep.shape[1] == code.width
 
-    # The optional real-data term: a differentiable scalar, and a confident, consistent
-    # posterior on real images must score higher than an uninformative one.
-    if type(code).real_data_information is not LatentCode.real_data_information:
-        for paired in (None, posterior.detach()):
-            fresh = posterior.detach().clone().requires_grad_(True)
-            info = code.real_data_information(fresh, paired)
-            assert info.dim() == 0 and torch.isfinite(info), "real_data_information: a scalar"
-            info.backward()
-            assert fresh.grad is not None and fresh.grad.abs().sum() > 0
-        if best is not None:
-            flat = torch.zeros_like(best)
-            for paired_best, paired_flat in ((None, None), (best, flat)):
-                assert code.real_data_information(best, paired_best) > code.real_data_information(
-                    flat, paired_flat
-                )
 
 
 def check_backbone(
@@ -95,15 +80,16 @@ def check_adversarial_loss(loss: AdversarialLoss) -> None:
     # From a confused D (every logit 0.5) towards one that separates (real 0.9, fake 0.1).
     confused = torch.full((8,), 0.5)
     d = loss.discriminator_loss(confused, confused)
-    g = loss.generator_loss(confused)
+    g = loss.generator_loss(confused, confused)
     assert d.dim() == 0 and g.dim() == 0, "losses must be scalars"
     assert torch.isfinite(d) and torch.isfinite(g)
     better_d = loss.discriminator_loss(confused + 0.4, confused - 0.4)
     assert better_d < d, "D's loss must fall when real logits rise and fake logits fall"
-    assert loss.generator_loss(confused + 0.4) < g, "G's loss must fall when D scores fakes higher"
-    fake = confused
-    logits = fake.clone().requires_grad_(True)
-    loss.generator_loss(logits).backward()
+    assert loss.generator_loss(confused + 0.4, confused) < g, (
+        "G's loss must fall when D scores fakes higher"
+    )
+    logits = confused.clone().requires_grad_(True)
+    loss.generator_loss(logits, confused if loss.needs_real_logits_for_generator else None).backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
 
 

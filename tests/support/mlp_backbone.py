@@ -10,7 +10,7 @@ import attrs
 from torch import nn
 
 from ganzoo import BackboneSpec, hookimpl, param
-from ganzoo.model import Backbone
+from ganzoo.system import Backbone
 
 
 @attrs.frozen

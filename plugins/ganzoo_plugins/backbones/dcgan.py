@@ -20,20 +20,32 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo.model import Backbone
+from ganzoo.system import Backbone
 from ganzoo_plugins.backbones.configs import DCGANConfig, check_shape
 
 
 class DCGANGenerator(nn.Module):
-    """``[B, latent_dim] -> [B, C, size, size]`` in [-1, 1]."""
+    """``[B, latent_dim] -> [B, C, size, size]`` in [-1, 1]; a conditional generator (built
+    with ``num_classes``) also takes ``labels [B]``, whose learned embedding joins z."""
 
-    def __init__(self, fc: nn.Sequential, start: tuple[int, int, int], convs: nn.Sequential):
+    def __init__(
+        self,
+        fc: nn.Sequential,
+        start: tuple[int, int, int],
+        convs: nn.Sequential,
+        embedding: nn.Embedding | None = None,
+    ):
         super().__init__()
         self.fc = fc
         self.start = start  # (channels, side, side) of the FC output's reshape
         self.convs = convs
+        self.embedding = embedding
 
-    def forward(self, z: Tensor) -> Tensor:
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.embedding is not None:
+            if labels is None:
+                raise ValueError("this generator is conditional: pass labels")
+            z = torch.cat([z, self.embedding(labels)], dim=1)  # [B, D + E]
         x = self.fc(z)  # [B, c0·s0·s0]
         x = x.view(z.shape[0], *self.start)  # [B, c0, s0, s0]
         return torch.tanh(self.convs(x))  # [B, C, size, size]
@@ -73,11 +85,14 @@ def _init(module: nn.Module, std: float) -> None:
 
 
 def build(
-    config: DCGANConfig, *, image_shape: tuple[int, int, int], latent_dim: int
+    config: DCGANConfig, *, image_shape: tuple[int, int, int], latent_dim: int, num_classes: int = 0
 ) -> Backbone:
     size = check_shape("dcgan", image_shape, latent_dim)
     channels = int(image_shape[0])
     b, h, slope = config.base_channels, config.hidden, config.leaky_slope
+    # conditional: a class embedding as wide as the number of classes joins G's input
+    embedding = nn.Embedding(num_classes, num_classes) if num_classes else None
+    latent_dim += num_classes
 
     if size == 28:
         # Widths of the two conv stages, at 14×14 and 7×7 (the paper: 64, 128).
@@ -106,7 +121,7 @@ def build(
     for c_in, c_out in zip(widths[::-1], widths[::-1][1:], strict=False):
         g_layers += [_upconv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
     g_layers.append(_upconv(widths[0], channels, bias=True))  # [B, C, size, size]
-    generator = DCGANGenerator(g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers))
+    generator = DCGANGenerator(g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers), embedding)
 
     # D: first conv without BN, then double channels and halve the side down to s0×s0.
     d_layers: list[nn.Module] = [_conv(channels, widths[0], bias=True), nn.LeakyReLU(slope)]

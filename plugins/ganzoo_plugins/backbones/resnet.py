@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganzoo.model import Backbone
+from ganzoo.system import Backbone
 from ganzoo_plugins.backbones.configs import ResNetConfig, check_shape
 
 
@@ -136,8 +136,10 @@ class ResNetTrunk(nn.Module):
 
 
 def build(
-    config: ResNetConfig, *, image_shape: tuple[int, int, int], latent_dim: int
+    config: ResNetConfig, *, image_shape: tuple[int, int, int], latent_dim: int, num_classes: int = 0
 ) -> Backbone:
+    if num_classes:
+        raise ValueError("the resnet backbone does not condition on labels; use dcgan")
     size = check_shape("resnet", image_shape, latent_dim)
     image_channels, ch = int(image_shape[0]), config.channels
     s0, ups = {28: (7, 2), 32: (4, 3), 64: (4, 4)}[size]  # size = s0 · 2^ups

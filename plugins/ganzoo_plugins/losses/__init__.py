@@ -1,5 +1,5 @@
-"""Adversarial losses. Any of them combines with a gradient penalty (``loss.gradient_penalty``)
-and with InfoGAN's mutual-information terms, which the core adds."""
+"""Adversarial losses. Any of them combines with loss terms (``[train.terms.*]``): a gradient
+penalty, R1, InfoGAN's mutual-information term, ..."""
 
 from ganzoo import LossSpec, hookimpl
 from ganzoo_plugins.losses.adversarial import WassersteinConfig
@@ -32,8 +32,15 @@ def ganzoo_losses():
         ),
         LossSpec(
             name="wasserstein",
-            summary="Wasserstein critic loss; pair with loss.gradient_penalty = 10 for WGAN-GP",
+            summary="Wasserstein critic loss; pair with [train.terms.gradient_penalty] "
+            "weight = 10 for WGAN-GP",
             config=WassersteinConfig,
             factory=f"{_MODULE}:Wasserstein",
+        ),
+        LossSpec(
+            name="relativistic_average",
+            summary="relativistic average GAN loss: real and fake judged against each other's "
+            "mean logit, for D and G (Jolicoeur-Martineau 2019)",
+            factory=f"{_MODULE}:RelativisticAverage",
         ),
     ]

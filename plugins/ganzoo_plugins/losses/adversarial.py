@@ -1,5 +1,6 @@
 """The adversarial losses, on D's raw logits ``[B]``. Each returns a scalar mean."""
 
+
 from __future__ import annotations
 
 import attrs
@@ -7,7 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo import param
-from ganzoo.objective import AdversarialLoss
+from ganzoo.step import AdversarialLoss
 
 
 class NonSaturating(AdversarialLoss):
@@ -18,12 +19,12 @@ class NonSaturating(AdversarialLoss):
         # -log sigmoid(r) - log(1 - sigmoid(f)), written with softplus for stability
         return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
-    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return F.softplus(-fake_logits).mean()
 
 
 class Minimax(NonSaturating):
-    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return -F.softplus(fake_logits).mean()  # log(1 - sigmoid(f))
 
 
@@ -34,7 +35,7 @@ class LeastSquares(AdversarialLoss):
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
 
-    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return 0.5 * (fake_logits - 1).pow(2).mean()
 
 
@@ -45,7 +46,7 @@ class Hinge(AdversarialLoss):
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
-    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return -fake_logits.mean()
 
 
@@ -66,5 +67,29 @@ class Wasserstein(AdversarialLoss):
             loss = loss + self.drift * real_logits.pow(2).mean()
         return loss
 
-    def generator_loss(self, fake_logits: Tensor) -> Tensor:
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return -fake_logits.mean()
+
+
+class RelativisticAverage(AdversarialLoss):
+    """RaGAN (Jolicoeur-Martineau 2019): each side is judged relative to the other side's
+    mean logit, so G's loss needs the real logits too."""
+
+    needs_real_logits_for_generator = True
+
+    def __init__(self, config: object = None):
+        pass
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return (
+            F.softplus(-(real_logits - fake_logits.mean())).mean()
+            + F.softplus(fake_logits - real_logits.mean()).mean()
+        )
+
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+        if real_logits is None:
+            raise ValueError("the relativistic loss needs the real logits in G's phase")
+        return (
+            F.softplus(-(fake_logits - real_logits.mean())).mean()
+            + F.softplus(real_logits - fake_logits.mean()).mean()
+        )

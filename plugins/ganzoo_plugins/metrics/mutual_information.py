@@ -10,9 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.evaluation import EvalContext, Metric, Unavailable, mutual_information
+from torch import Tensor
+
+from ganzoo.evaluation import EvalContext, Metric, Unavailable
 from ganzoo.measures import spearman
 from ganzoo_plugins.metrics.configs import MutualInformationConfig
+
+
+def code_information(system: Any, z: Tensor, posterior: Tensor) -> dict[str, dict[str, float | None]]:
+    """Per regularised code: ``nll`` (mean −log Q(c|x)), ``entropy`` H(c) and the variational
+    lower bound ``mi_lower_bound`` = H(c) − NLL (None where H(c) is undefined)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for e in system.latent.regularized:
+        nll = float(-e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean())
+        h = e.code.entropy()
+        out[e.name] = {
+            "nll": nll,
+            "entropy": None if h is None else float(h),
+            "mi_lower_bound": None if h is None else float(h) - nll,
+        }
+    return out
 
 
 class MutualInformation(Metric):
@@ -25,7 +42,7 @@ class MutualInformation(Metric):
         z, images = ctx.generated()
         posterior = ctx.posteriors(images)  # [N, P]
         out: dict[str, Any] = {}
-        bounds = mutual_information(ctx.system, z, posterior)
+        bounds = code_information(ctx.system, z, posterior)
         for e in ctx.system.latent.regularized:
             result: dict[str, Any] = dict(bounds[e.name])
             code = z[:, e.columns]

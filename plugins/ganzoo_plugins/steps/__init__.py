@@ -1,0 +1,24 @@
+"""The plain adversarial training step (D phase(s), then a G phase), on which GAN families
+build: InfoGAN's step (``ganzoo_plugins.infogan``) is a subclass."""
+
+from ganzoo import StepSpec, hookimpl
+from ganzoo_plugins.steps.adversarial import AdversarialConfig, check_adversarial
+from ganzoo_plugins.steps.phase import Phase
+
+__all__ = ["Phase"]
+
+
+@hookimpl
+def ganzoo_steps():
+    return [
+        StepSpec(
+            name="adversarial",
+            summary="a GAN step: discriminator update(s) on real and generated images, then a "
+            "generator update on the same generated images; optionally class-conditional",
+            config=AdversarialConfig,
+            factory="ganzoo_plugins.steps.adversarial:AdversarialStep",
+            optimizer_roles=("generator", "discriminator"),
+            provides=("adversarial",),
+            check=check_adversarial,
+        ),
+    ]

@@ -1,0 +1,61 @@
+"""Gradient penalties on the discriminator, added to D's phase of an adversarial step."""
+
+from __future__ import annotations
+
+import attrs
+import torch
+from torch import Tensor
+
+from ganzoo import param
+from ganzoo.step import LossTerm, TermBuild
+from ganzoo_plugins.steps.phase import Phase
+
+
+@attrs.frozen
+class GradientPenaltyConfig:
+    target: float = param(1.0, "the gradient norm the penalty pulls towards", ge=0)
+
+
+def gradient_penalty(discriminator, real: Tensor, fake: Tensor, target: float = 1.0) -> Tensor:
+    """WGAN-GP: (‖∇D(x̂)‖₂ − target)² at x̂ between real and fake, one mix per *sample*."""
+    batch = real.shape[0]
+    alpha = torch.rand(batch, 1, 1, 1, device=real.device, dtype=real.dtype)  # [B, 1, 1, 1]
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    logits = discriminator(mixed)  # [B]
+    (grad,) = torch.autograd.grad(logits.sum(), mixed, create_graph=True)  # [B, C, H, W]
+    return (grad.flatten(1).norm(2, dim=1) - target).pow(2).mean()
+
+
+class GradientPenalty(LossTerm):
+    def __init__(self, config: GradientPenaltyConfig, build: TermBuild):
+        self.weight = build.weight
+        self.target = config.target
+
+    def discriminator_terms(self, phase: Phase) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        penalty = gradient_penalty(phase.discriminator, phase.real, phase.fake, self.target)
+        return {"gradient_penalty": self.weight * penalty}, {}
+
+
+@attrs.frozen
+class R1Config:
+    every: int = param(
+        1, "apply the penalty every this many steps, scaled by it (lazy regularisation)", ge=1
+    )
+
+
+class R1Penalty(LossTerm):
+    """γ/2 · E‖∇ₓD(x)‖² on real images (``weight`` is γ). Lazy: only on steps divisible by
+    ``every``, multiplied by ``every`` so its average strength is unchanged."""
+
+    def __init__(self, config: R1Config, build: TermBuild):
+        self.weight = build.weight
+        self.every = config.every
+
+    def discriminator_terms(self, phase: Phase) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        if phase.step % self.every:
+            return {}, {}
+        real = phase.real.detach().requires_grad_(True)
+        logits = phase.discriminator(real)  # [B]
+        (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)  # [B, C, H, W]
+        penalty = grad.flatten(1).pow(2).sum(dim=1).mean()
+        return {"r1": (0.5 * self.weight * self.every) * penalty}, {"r1/gradient_norm": grad.flatten(1).norm(dim=1).mean().detach()}
