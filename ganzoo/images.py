@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 from torchvision.utils import make_grid
 
-from ganzoo.latent import LatentEntry, LatentSpace
+from ganzoo.latent import LatentEntry, LatentSpace, traversal_latents
 
 
 def to_display(images: Tensor) -> Tensor:
@@ -25,17 +25,6 @@ def generate(generator: nn.Module, z: Tensor, batch: int = 256) -> Tensor:
         generator.train(was_training)
 
 
-def traversal_latents(
-    latent: LatentSpace, entry: LatentEntry, base: Tensor, sweep: Tensor
-) -> Tensor:
-    """``base [R, D]`` draws with ``entry``'s columns replaced by each row of
-    ``sweep [S, width]`` -> ``[R * S, D]``, row-major (one grid row per draw)."""
-    rows, steps = base.shape[0], sweep.shape[0]
-    z = base.unsqueeze(1).repeat(1, steps, 1)  # [R, S, D]
-    z[:, :, entry.columns] = sweep.to(base.device, base.dtype).unsqueeze(0)
-    return z.reshape(rows * steps, -1)
-
-
 def traversal_grids(
     generator: nn.Module,
     latent: LatentSpace,
@@ -49,7 +38,7 @@ def traversal_grids(
     grids = {}
     for entry in codes if codes is not None else latent.regularized:
         for label, sweep in entry.code.traversals(steps, span):
-            z = traversal_latents(latent, entry, base, sweep)
+            z = traversal_latents(base, entry.columns, sweep).flatten(0, 1)  # [R * S, D]
             images = to_display(generate(generator, z))
             tag = f"{entry.name}_{label}" if label else entry.name
             grids[tag] = make_grid(images, nrow=sweep.shape[0], padding=2, pad_value=0.5)

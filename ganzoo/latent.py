@@ -110,6 +110,16 @@ class LatentSpace:
         }
 
 
+def traversal_latents(base: Tensor, columns: slice, values: Tensor) -> Tensor:
+    """The one traversal builder: ``base [R, D]`` draws with ``columns`` replaced by each row
+    of ``values [S, width]`` -> ``[R, S, D]`` (row r keeps draw r, column s the s-th value).
+    Image grids, ``ganzoo sample --traverse`` and the continuous-factor metric all use it."""
+    steps = values.shape[0]
+    z = base.unsqueeze(1).repeat(1, steps, 1)  # [R, S, D]
+    z[:, :, columns] = values.to(base.device, base.dtype).unsqueeze(0)
+    return z
+
+
 def gaussian_log_likelihood(value: Tensor, mean: Tensor, log_std: Tensor | None) -> Tensor:
     """Factored Gaussian log density summed over columns: ``[B, D] -> [B]``.
 

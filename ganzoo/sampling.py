@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ganzoo import checkpoint as ckpt
 from ganzoo.errors import UserError, did_you_mean
-from ganzoo.latent import LatentEntry, LatentSpace
+from ganzoo.latent import LatentEntry, LatentSpace, traversal_latents
 
 PADDING = 2
 PAD_VALUE = 0.5
@@ -190,7 +190,7 @@ def sweep_values(traverse: Traverse, steps: int, span: tuple[float, float]) -> T
     return torch.linspace(float(span[0]), float(span[1]), steps)
 
 
-def traversal_latents(
+def sweep_latents(
     latent: LatentSpace,
     traverse: Traverse,
     rows: int,
@@ -204,14 +204,13 @@ def traversal_latents(
     value (drawn, or fixed with ``--code``)."""
     base = sample_latents(latent, rows, seed, fixed)  # [R, D]
     sweep = sweep_values(traverse, steps, span)
-    count = sweep.shape[0]
-    z = base.unsqueeze(1).repeat(1, count, 1)  # [R, S, D]
     columns = traverse.entry.columns
-    if traverse.dim is None:
-        z[:, :, columns] = sweep.unsqueeze(0)
-    else:
-        z[:, :, columns.start + traverse.dim] = sweep.unsqueeze(0)
-    return z.reshape(rows * count, -1), sweep
+    if traverse.dim is None:  # [K, K] one-hot rows over the whole code
+        z = traversal_latents(base, columns, sweep)
+    else:  # [S] values of one dimension
+        column = columns.start + traverse.dim
+        z = traversal_latents(base, slice(column, column + 1), sweep.unsqueeze(1))
+    return z.flatten(0, 1), sweep
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -342,7 +341,7 @@ def run_sample(
         raise UserError(f"--steps must be at least 2, got {steps}")
     plan = parse_traverse(loaded.latent, traverse, fixed)
     rows = 8 if n is None else n
-    z, sweep = traversal_latents(loaded.latent, plan, rows, seed, fixed, steps, span)
+    z, sweep = sweep_latents(loaded.latent, plan, rows, seed, fixed, steps, span)
     count = sweep.shape[0]
     images = render(loaded, z)  # [R * S, C, H, W]
     picture = grid(images, count)

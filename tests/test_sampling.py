@@ -17,7 +17,7 @@ from ganzoo.sampling import (
     parse_codes,
     parse_traverse,
     sample_latents,
-    traversal_latents,
+    sweep_latents,
 )
 
 CELL = 28 + 2  # smoke images are 28 px; make_grid pads by 2
@@ -133,7 +133,7 @@ def test_categorical_traversal_has_one_column_per_category(sample, run_dir, tmp_
     assert _size(out) == (4 * CELL + 2, 3 * CELL + 2)
     latent = loaded.latent
     plan = parse_traverse(latent, "digit")
-    z, _ = traversal_latents(latent, plan, 3, 0, parse_codes(latent, ["style=0,0"]), 10, (-2, 2))
+    z, _ = sweep_latents(latent, plan, 3, 0, parse_codes(latent, ["style=0,0"]), 10, (-2, 2))
     z = z.reshape(3, 4, -1)
     assert torch.equal(z[:, :, latent.entry("digit").columns], torch.eye(4).expand(3, 4, 4))
     assert torch.equal(z[:, :, latent.entry("style").columns], torch.zeros(3, 4, 2))
@@ -150,7 +150,7 @@ def test_continuous_traversal_columns_and_gif_frames(sample, run_dir, tmp_path, 
     with Image.open(gif) as image:
         assert image.n_frames == 5
     latent = loaded.latent
-    z, _ = traversal_latents(latent, parse_traverse(latent, "style:1"), 2, 0, {}, 5, (-1.0, 1.0))
+    z, _ = sweep_latents(latent, parse_traverse(latent, "style:1"), 2, 0, {}, 5, (-1.0, 1.0))
     block = z.reshape(2, 5, -1)[:, :, latent.entry("style").columns]
     assert torch.allclose(block[:, :, 1], torch.linspace(-1, 1, 5).expand(2, 5))
     assert torch.equal(block[:, :, 0], block[:, :1, 0].expand(2, 5))  # dimension 0 is held

@@ -3,7 +3,7 @@
 For every dimension of every continuous regularised code: draw ``base_draws`` latents, and
 for each sweep the dimension over ``steps`` values in [low, high] with everything else
 (noise, other codes, the code's other dimensions) fixed. The slant, width and thickness of
-the generated images (``ganzoo.measures``; colour images are read in grey) are correlated
+the generated images (``ganzoo_plugins.measures``; colour images are read in grey) are correlated
 with the swept value:
 
 * ``factors``: mean over draws of Spearman ρ along one sweep, everything else fixed — what the
@@ -18,6 +18,7 @@ dimensions, ``ganzoo.evaluation.assign_shape_properties``).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -25,7 +26,8 @@ import torch
 from torch import Tensor
 
 from ganzoo.evaluation import EvalContext, Metric, Unavailable, continuous_codes
-from ganzoo.measures import correlation_table, slant, thickness, width
+from ganzoo.latent import traversal_latents
+from ganzoo_plugins.measures import correlation_table, slant, thickness, width
 from ganzoo_plugins.metrics.configs import ContinuousFactorsConfig
 
 PROPERTIES = {"slant": slant, "width": width, "thickness": thickness}
@@ -63,8 +65,7 @@ class ContinuousFactors(Metric):
             within: dict[str, list[float]] = {p: [] for p in PROPERTIES}
             for d in range(e.code.width):
                 column = e.columns.start + d
-                z = base.unsqueeze(1).repeat(1, steps, 1)  # [R, S, D]
-                z[:, :, column] = sweep
+                z = traversal_latents(base, slice(column, column + 1), sweep.unsqueeze(1))  # [R, S, D]
                 images = ctx.generate(z.reshape(draws * steps, -1))  # [R*S, C, H, W]
                 grey = images.mean(dim=1, keepdim=True) if images.shape[1] != 1 else images
                 measured = {name: fn(grey).cpu() for name, fn in PROPERTIES.items()}  # each [R*S]
@@ -84,3 +85,54 @@ class ContinuousFactors(Metric):
                 "sweep": {"low": cfg.low, "high": cfg.high, "steps": steps, "base_draws": draws},
             }
         return {"codes": out}
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        return {
+            f"{prop}_abs_rho": value
+            for prop, value in assign_shape_properties(report.get("codes", {})).items()
+        }
+
+
+SHAPE_PROPERTIES = ("slant", "width", "thickness")
+
+
+def assign_shape_properties(codes: dict[str, Any]) -> dict[str, tuple[float, str]]:
+    """Each shape property matched to its *own* continuous code dimension: ``{PROPERTY:
+    (|rho|, "code[dim]")}``.
+
+    The paper's claim is that one code drives slant and *another* width, so one dimension
+    must not count for both (a dimension that mostly changes slant often also changes
+    width a little, monotonically, and Spearman's ρ only sees the order). Slant and width
+    are matched first, jointly, to the pair of distinct dimensions with the largest
+    |ρ_slant| + |ρ_width| (the Hungarian criterion, by enumeration: the dimensions are
+    few); thickness then takes the best dimension left, if any. A single dimension goes
+    to slant or width, whichever it drives more.
+    """
+    dims = [
+        (f"{name}[{d}]", {p: abs(c["factors"][p][d]) for p in SHAPE_PROPERTIES if p in c["factors"]})
+        for name, c in codes.items()
+        if isinstance(c.get("factors"), dict)
+        for d in range(len(next(iter(c["factors"].values()), [])))
+    ]
+    claimed = [p for p in ("slant", "width") if any(p in rhos for _, rhos in dims)]
+    # every way to give each claimed property its own dimension or none (None pads the
+    # choices so that with one dimension only one property gets it)
+    choices = [*range(len(dims)), *[None] * len(claimed)]
+    best = max(
+        itertools.permutations(choices, len(claimed)),
+        key=lambda pick: sum(dims[i][1].get(p, 0.0) for p, i in zip(claimed, pick, strict=True) if i is not None),
+    )
+    assigned = {
+        p: (dims[i][1][p], dims[i][0])
+        for p, i in zip(claimed, best, strict=True)
+        if i is not None and p in dims[i][1]
+    }
+    used = {where for _, where in assigned.values()}
+    for prop in SHAPE_PROPERTIES:
+        if prop in assigned:
+            continue
+        left = [(rhos[prop], where) for where, rhos in dims if where not in used and prop in rhos]
+        if left:
+            assigned[prop] = max(left)
+            used.add(assigned[prop][1])
+    return {p: assigned[p] for p in SHAPE_PROPERTIES if p in assigned}
