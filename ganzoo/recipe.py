@@ -47,7 +47,7 @@ class LatentSettings:
 class TermSettings:
     """Keys every loss-term table accepts."""
 
-    weight: float = param(1.0, "multiplies every loss this term adds", ge=0)
+    weight: float = param(1.0, "multiplies every loss this term adds; 0 turns the term off", ge=0)
 
 
 @attrs.frozen
@@ -181,12 +181,7 @@ MOVED_KEYS: dict[str, str] = {
 
 
 def _moved(path: str) -> str | None:
-    parts = path.split(".")
-    for pattern, hint in MOVED_KEYS.items():
-        pat = pattern.split(".")
-        if len(pat) == len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=True)):
-            return hint
-    return None
+    return next((hint for pattern, hint in MOVED_KEYS.items() if _matches(pattern, path)), None)
 
 
 def with_moved_hints(problems: list[Problem]) -> list[Problem]:
@@ -198,12 +193,19 @@ def with_moved_hints(problems: list[Problem]) -> list[Problem]:
 
 def table_at(path: str) -> tuple[str, type, str | None] | None:
     """The component kind, shared-settings class and default type of the table at ``path``."""
-    parts = path.split(".")
     for pattern, kind, default in _TABLES:
-        pat = pattern.split(".")
-        if len(pat) == len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=True)):
-            return kind, SHARED_SETTINGS.get(kind, NoConfig), parts[-1] if default == "*" else default
+        if _matches(pattern, path):
+            name = path.split(".")[-1]
+            return kind, SHARED_SETTINGS.get(kind, NoConfig), name if default == "*" else default
     return None
+
+
+def _matches(pattern: str, path: str) -> bool:
+    """``model.latent.*`` matches ``model.latent.digit``: ``*`` is any one part."""
+    wanted, parts = pattern.split("."), path.split(".")
+    return len(wanted) == len(parts) and all(
+        want in ("*", part) for want, part in zip(wanted, parts, strict=True)
+    )
 
 
 def _component(

@@ -137,6 +137,8 @@ def build_step(recipe: Recipe, registry: Any, latent: LatentSpace) -> TrainingSt
     loss = registry.get("loss", recipe.loss.type).build(recipe.loss.config)
     terms: dict[str, LossTerm] = {}
     for name, table in recipe.terms.items():
+        if table.settings.weight == 0:  # weight 0 turns a term off: not built, costs nothing
+            continue
         spec = registry.get("term", table.type)
         context = TermBuild(name, table.settings.weight, latent, recipe)
         terms[name] = _built("term", f"train.terms.{name}", lambda: spec.build(table.config, context))  # noqa: B023
