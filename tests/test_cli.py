@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -55,7 +56,7 @@ def test_describe_shows_parameters(cli):
     assert params["dim"]["default"] == 1 and params["dim"]["bounds"] == {"ge": 1, "le": 100000}
     assert params["posterior_std"]["help"]
     shared = {p["name"] for p in info["shared_parameters"]}
-    assert shared == {"regularized", "weight", "real_data_weight", "invariance_weight"}  # keys every code table accepts
+    assert shared == {"regularized", "weight"}  # keys every code table accepts
     text = cli("describe", "optimizer", "adam")
     assert text.exit_code == 0 and "betas" in text.output and "0.5" in text.output
 
@@ -90,7 +91,7 @@ def test_check_ok(cli):
 def test_check_reports_three_mistakes_and_exits_2(cli, tmp_path):
     text = (RECIPES / "infogan_dcgan.toml").read_text()
     text = text.replace('type = "categorical"', 'type = "categorcal"')
-    text = re.sub(r"(?m)^steps = ", "stepz = ", text)
+    text = re.sub(r"(?m)^steps = ", "setps = ", text)
     text = re.sub(r"(?m)^batch_size = \d+", "batch_size = 0", text)
     path = tmp_path / "broken.toml"
     path.write_text(text)
@@ -126,7 +127,8 @@ def test_show_prints_the_resolved_recipe(cli):
     assert result.exit_code == 0
     assert "discriminator_steps = 1" in result.output  # a default filled in
     as_json = json.loads(cli("show", SMOKE_RECIPE, "--json").output)
-    assert as_json["model"]["q_head"]["optimizer"] == "discriminator"
+    assert as_json["train"]["step"]["q_head"]["optimizer"] == "discriminator"
+    assert as_json["train"]["terms"]["mutual_information"] == {"type": "mutual_information", "weight": 1.0}
 
 
 def test_run_dry_run(cli):
@@ -186,48 +188,95 @@ def test_a_run_saved_before_an_option_existed_still_resumes(cli, tmp_path):
     assert cli("run", SMOKE_RECIPE, "--out", out, "--set", "train.steps=2").exit_code == 0
     path = out / "checkpoints" / "step_00000002.pt"
     payload = torch.load(path, weights_only=True)
-    del payload["recipe"]["model"]["q_head"]["real_data_augmentation_strength"]
+    del payload["recipe"]["train"]["step"]["q_head"]["batch_norm"]
     torch.save(payload, path)
     resumed = cli("run", "--resume", out, "--set", "train.steps=4")
     assert resumed.exit_code == 0, resumed.output
     assert (out / "checkpoints" / "step_00000004.pt").exists()
-    refused = cli("run", "--resume", out, "--set", "model.q_head.real_data_augmentation=affine",
-                  "--set", "model.q_head.real_data_augmentation_strength=2.0")
-    assert refused.exit_code == 2 and "real_data_augmentation_strength" in refused.output
+    refused = cli("run", "--resume", out, "--set", "train.step.q_head.batch_norm=false")
+    assert refused.exit_code == 2 and "train.step.q_head.batch_norm" in refused.output
     assert "cannot change on resume" in refused.output
 
 
+REAL_DATA = "train.terms.real_data_information"
+
+
 def test_an_augmentation_strength_without_affine_copies_is_reported(cli):
-    result = cli("check", SMOKE_RECIPE, "--set", "model.q_head.real_data_augmentation_strength=2.0")
+    result = cli("check", SMOKE_RECIPE, "--set", f"{REAL_DATA}.augmentation=none",
+                 "--set", f"{REAL_DATA}.augmentation_strength=2.0")
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "model.q_head.real_data_augmentation_strength: only scales the 'affine'" in result.output
-    fine = cli("check", SMOKE_RECIPE, "--set", "model.q_head.real_data_augmentation_strength=2.0",
-               "--set", "model.q_head.real_data_augmentation=affine")
+    assert f"{REAL_DATA}.augmentation_strength: only scales the 'affine'" in result.output
+    fine = cli("check", SMOKE_RECIPE, "--set", f"{REAL_DATA}.augmentation_strength=2.0")
     assert fine.exit_code == 0, fine.output
 
 
-def test_invariance_weight_mistakes_name_the_key(cli):
-    result = cli("check", SMOKE_RECIPE, "--set", "model.latent.noise.invariance_weight=1.0")
+def test_invariance_term_mistakes_name_the_key(cli):
+    term = "train.terms.invariant_information"
+    result = cli("check", SMOKE_RECIPE, "--set", f'{term}.codes=["noise", "colour"]')
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "model.latent.noise.invariance_weight: only a regularized code" in result.output
-    # The copies' strength applies to these copies too, so it is no longer a stray key.
-    fine = cli("check", SMOKE_RECIPE, "--set", "model.latent.digit.invariance_weight=1.0",
-               "--set", "model.q_head.real_data_augmentation_strength=2.0")
+    assert f"{term}.codes: code 'noise' is not regularized" in result.output
+    assert f"{term}.codes: no code 'colour' in model.latent" in result.output
+    fine = cli("check", SMOKE_RECIPE, "--set", f'{term}.codes=["digit"]',
+               "--set", f"{term}.augmentation_strength=2.0")
     assert fine.exit_code == 0, fine.output
+    assert "invariant_information" in fine.output
 
 
-def test_real_data_weight_mistakes_name_the_key(cli):
+def test_real_data_term_mistakes_name_the_key(cli):
     result = cli(
         "check", SMOKE_RECIPE,
-        "--set", "model.latent.noise.real_data_weight=1.0",
-        "--set", "model.latent.digit.real_data_weight=1.0",
-        "--set", "model.q_head.optimizer=generator",
+        "--set", f'{REAL_DATA}.codes=["noise", "digit"]',
+        "--set", "train.step.q_head.optimizer=generator",
     )
     assert result.exit_code == 2
-    assert "model.latent.noise.real_data_weight: only a regularized code" in result.output
-    assert "model.latent.digit.real_data_weight: the real-data term trains Q in D's phase" in result.output
+    assert f"{REAL_DATA}.codes: code 'noise' is not regularized" in result.output
+    assert "train.step.q_head.optimizer: the real-data term trains Q in D's phase" in result.output
     for command in (["run", SMOKE_RECIPE, "--dry-run"], ["check", SMOKE_RECIPE]):
-        result = cli(*command, "--set", "model.latent.style.real_data_weight=1.0")
+        result = cli(*command, "--set", f'{REAL_DATA}.codes=["style"]')
         assert result.exit_code == 2 and "Traceback" not in result.output, command
-        assert "model.latent.style.real_data_weight: code type 'uniform'" in result.output
+        assert f"{REAL_DATA}: code 'style' (type 'uniform') has no real-data term" in result.output
         assert "'categorical'" in result.output
+
+
+def test_a_term_the_step_cannot_serve_is_a_recipe_error(cli):
+    result = cli("check", "recipes/dcgan_mnist.toml", "--set", "train.terms.mutual_information.weight=1.0")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "train.terms.mutual_information: term 'mutual_information' needs a step that provides posterior" in result.output
+    assert "infogan" in result.output  # the steps that would serve it
+
+
+def test_optimizer_tables_follow_the_step_roles(cli):
+    result = cli("check", SMOKE_RECIPE, "--set", "train.optimizer.encoder.lr=0.1",
+                 "--set", "train.optimizer.generatr.lr=0.1")
+    assert result.exit_code == 2
+    assert "train.optimizer.encoder: step 'infogan' has no optimiser role 'encoder'" in result.output
+    assert "(did you mean 'generator'?)" in result.output
+
+
+def test_keys_of_old_recipes_say_where_they_moved(cli, tmp_path):
+    old = tmp_path / "old.toml"
+    old.write_text(Path(SMOKE_RECIPE).read_text().replace("[train.step.q_head]", "[model.q_head]"))
+    result = cli("check", old, "--set", "loss.gradient_penalty=10", "--set", "train.discriminator_steps=2")
+    assert result.exit_code == 2
+    assert "model.q_head: moved to [train.step.q_head]" in result.output
+    assert "loss.gradient_penalty: moved to [train.terms.gradient_penalty]" in result.output
+    assert "train.discriminator_steps: moved to train.step.discriminator_steps" in result.output
+
+
+def test_checkpoints_of_ganzoo_0_1_name_the_version_that_wrote_them(cli, tmp_path):
+    import torch
+
+    out = tmp_path / "run"
+    assert cli("run", SMOKE_RECIPE, "--out", out, "--set", "train.steps=2").exit_code == 0
+    path = out / "checkpoints" / "step_00000002.pt"
+    payload = torch.load(path, weights_only=True)
+    payload["format"] = "ganzoo-checkpoint/1"
+    payload["versions"]["ganzoo"] = "0.1.0"
+    torch.save(payload, path)
+    for command in (["eval", out, "--json"], ["sample", out, "--out", tmp_path / "s.png"],
+                    ["run", "--resume", out, "--set", "train.steps=4"]):
+        result = cli(*command)
+        assert result.exit_code == 2 and "Traceback" not in result.output, command
+        assert "written by ganzoo 0.1.0" in result.output, result.output
+        assert "pip install 'torch-ganzoo==0.1.0'" in result.output
+    assert not (tmp_path / "s.png").exists()
