@@ -76,8 +76,8 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
 def rescore(row: dict) -> dict:
     """A cached row with its shape columns derived again from its per-code ρ tables, so an
     older study follows the current matching of properties to code dimensions
-    (``ganzoo.evaluation.assign_shape_properties``) without retraining or re-evaluating."""
-    from ganzoo.evaluation import SHAPE_PROPERTIES, assign_shape_properties
+    (``ganzoo_plugins.metrics.continuous_factors.assign_shape_properties``) without retraining or re-evaluating."""
+    from ganzoo_plugins.metrics.continuous_factors import SHAPE_PROPERTIES, assign_shape_properties
 
     if "codes" not in row:
         return row

@@ -11,6 +11,7 @@ import click
 from ganzoo.cli_options import device_option, plugin_options
 from ganzoo.errors import TrainingError, UserError
 
+
 def kind_words() -> dict[str, str]:
     """What a user may type for each component kind (from ``ganzoo.specs.KINDS``)."""
     from ganzoo.specs import KINDS

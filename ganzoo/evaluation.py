@@ -7,25 +7,18 @@ factory returns a :class:`Metric`; ``evaluate()`` runs the chosen metrics over o
     {"checkpoint": str, "step": int, "recipe": str, "dataset": str, "samples": int,
      "codes": {NAME: {"type": str, "kind": "categorical"|"continuous", ...}},
      "frechet_distance": float | None,
-     "summary": {"accuracy", "nmi", "mi_lower_bound", "entropy", "slant_abs_rho",
-                 "width_abs_rho", "thickness_abs_rho", "class_consistency",
-                 "generated_accuracy", "frechet_distance"},   # each float | None
+     "summary": {KEY: float | None},  # every key a registered metric declares
      "summary_source": {KEY: "code" | "code[dim]"},  # where each summary value came from
      "metrics": {NAME: {"status": "ok"|"unavailable"|"failed", "seconds": float, "reason"?}},
      ...}                                             # metrics may add top-level keys
 
 A metric's ``compute(ctx)`` returns a partial report: ``{"codes": {NAME: {...}}, ...}``;
-``evaluate()`` merges these (dicts recursively). The summary is derived from the per-code
-results by standard field names, so every metric only reports per code:
-
-* categorical codes: ``accuracy``, ``nmi`` (real test split), ``mi_lower_bound``,
-  ``entropy`` (fresh samples), ``class_consistency``, ``generated_accuracy``;
-* continuous codes: ``mi_lower_bound``, ``entropy`` and ``best = {PROPERTY: {"dim", "rho",
-  "abs_rho"}}`` for ``slant``, ``width``, ``thickness``.
-
-Summary values refer to the first categorical regularised code and, for the shape
-properties, to a one-to-one matching of properties to continuous code dimensions
-(``assign_shape_properties``: one code for slant, *another* for width).
+``evaluate()`` merges these (dicts recursively). Then each metric's ``summarize(report)``
+gives its headline numbers for ``report["summary"]``, whose keys the metrics declare in
+their specs (``MetricSpec.summary_keys``): every declared key is present, None where not
+measured. What a summary value means is the metric's business (the MNIST metrics, for
+example, take the first categorical code and match slant and width to distinct continuous
+code dimensions).
 
 The in-training evaluation (``train.eval_every``) is the training step's own
 (``TrainingStep.evaluate_during_training``).
@@ -35,7 +28,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import itertools
 import math
 import time
 import zlib
@@ -52,22 +44,6 @@ from ganzoo.errors import UserError
 from ganzoo.latent import LatentEntry
 from ganzoo.system import GANSystem, LoadedRun, load_system
 
-SUMMARY_KEYS = (
-    "accuracy",
-    "nmi",
-    "mi_lower_bound",
-    "entropy",
-    "slant_abs_rho",
-    "width_abs_rho",
-    "thickness_abs_rho",
-    "class_consistency",
-    "generated_accuracy",
-    "frechet_distance",
-)
-"""Keys of ``report["summary"]``; every one is present, ``None`` where not measured."""
-
-SHAPE_PROPERTIES = ("slant", "width", "thickness")
-CATEGORICAL_SUMMARY = ("accuracy", "nmi", "mi_lower_bound", "entropy", "class_consistency", "generated_accuracy")
 DEFAULT_SAMPLES = 5000
 BATCH = 500
 
@@ -83,6 +59,11 @@ class Metric(abc.ABC):
     @abc.abstractmethod
     def compute(self, ctx: EvalContext) -> dict[str, Any]:
         """Measure the system in ``ctx``; raise :class:`Unavailable` if it cannot."""
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        """This metric's headline numbers from the merged report: ``{KEY: (value, where)}``
+        for the keys its ``MetricSpec.summary_keys`` declares (``where``: e.g. a code name)."""
+        return {}
 
 
 # -- running models in evaluation mode ---------------------------------------------------------
@@ -297,70 +278,24 @@ def code_skeleton(recipe: Any, system: GANSystem) -> dict[str, dict[str, Any]]:
     return codes
 
 
-def assign_shape_properties(codes: dict[str, Any]) -> dict[str, tuple[float, str]]:
-    """Each shape property matched to its *own* continuous code dimension: ``{PROPERTY:
-    (|rho|, "code[dim]")}``.
-
-    The paper's claim is that one code drives slant and *another* width, so one dimension
-    must not count for both (a dimension that mostly changes slant often also changes
-    width a little, monotonically, and Spearman's ρ only sees the order). Slant and width
-    are matched first, jointly, to the pair of distinct dimensions with the largest
-    |ρ_slant| + |ρ_width| (the Hungarian criterion, by enumeration: the dimensions are
-    few); thickness then takes the best dimension left, if any. A single dimension goes
-    to slant or width, whichever it drives more.
-    """
-    dims = [
-        (f"{name}[{d}]", {p: abs(c["factors"][p][d]) for p in SHAPE_PROPERTIES if p in c["factors"]})
-        for name, c in codes.items()
-        if isinstance(c.get("factors"), dict)
-        for d in range(len(next(iter(c["factors"].values()), [])))
-    ]
-    claimed = [p for p in ("slant", "width") if any(p in rhos for _, rhos in dims)]
-    # every way to give each claimed property its own dimension or none (None pads the
-    # choices so that with one dimension only one property gets it)
-    choices = [*range(len(dims)), *[None] * len(claimed)]
-    best = max(
-        itertools.permutations(choices, len(claimed)),
-        key=lambda pick: sum(dims[i][1].get(p, 0.0) for p, i in zip(claimed, pick, strict=True) if i is not None),
-    )
-    assigned = {
-        p: (dims[i][1][p], dims[i][0])
-        for p, i in zip(claimed, best, strict=True)
-        if i is not None and p in dims[i][1]
-    }
-    used = {where for _, where in assigned.values()}
-    for prop in SHAPE_PROPERTIES:
-        if prop in assigned:
-            continue
-        left = [(rhos[prop], where) for where, rhos in dims if where not in used and prop in rhos]
-        if left:
-            assigned[prop] = max(left)
-            used.add(assigned[prop][1])
-    return {p: assigned[p] for p in SHAPE_PROPERTIES if p in assigned}
+def first_categorical(codes: dict[str, Any]) -> str | None:
+    """The code the summary's per-code values come from: the first categorical one."""
+    return next((n for n, c in codes.items() if c.get("kind") == "categorical"), None)
 
 
-def summarize(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The summary (every key of ``SUMMARY_KEYS``) and where each value came from."""
-    summary: dict[str, Any] = dict.fromkeys(SUMMARY_KEYS)
-    source: dict[str, str] = {}
-    codes = report.get("codes", {})
-    first = next((n for n, c in codes.items() if c.get("kind") == "categorical"), None)
-    if first is not None:
-        for key in CATEGORICAL_SUMMARY:
-            value = codes[first].get(key)
-            if value is not None:
-                summary[key], source[key] = value, first
-    if summary["mi_lower_bound"] is None:  # no categorical code: the first code with a bound
-        for name, c in codes.items():
-            if c.get("mi_lower_bound") is not None:
-                for key in ("mi_lower_bound", "entropy"):
-                    summary[key], source[key] = c.get(key), name
-                break
-    for prop, (abs_rho, where) in assign_shape_properties(codes).items():
-        summary[f"{prop}_abs_rho"], source[f"{prop}_abs_rho"] = abs_rho, where
-    if report.get("frechet_distance") is not None:
-        summary["frechet_distance"] = report["frechet_distance"]
-    return summary, source
+def first_categorical_values(report: dict[str, Any], keys: Sequence[str]) -> dict[str, tuple[Any, str]]:
+    """``{KEY: (value, code)}`` for ``keys`` of the first categorical code (for summaries)."""
+    name = first_categorical(report.get("codes", {}))
+    if name is None:
+        return {}
+    return {key: (report["codes"][name].get(key), name) for key in keys}
+
+
+def summary_keys(registry: Any) -> list[str]:
+    """Keys of ``report["summary"]``: what the registered metrics declare, in their order."""
+    return list(dict.fromkeys(
+        key for spec in registry.components.get("metric", {}).values() for key in spec.summary_keys
+    ))
 
 
 def metric_names(registry: Any) -> list[str]:
@@ -414,11 +349,12 @@ def evaluate(
         "samples": int(samples),
         "codes": code_skeleton(run.recipe, run.system),
         "frechet_distance": None,
-        "summary": dict.fromkeys(SUMMARY_KEYS),
+        "summary": dict.fromkeys(summary_keys(registry)),
         "metrics": {},
     }
     if run.warnings:
         report["warnings"] = list(run.warnings)
+    built: list[Metric] = []
     with eval_mode(*run.system.modules()):
         for spec in specs:
             config = (configs or {}).get(spec.name) or spec.config()
@@ -427,6 +363,7 @@ def evaluate(
             ctx.say(f"metric {spec.name} ...")
             try:
                 metric = spec.build(config)
+                built.append(metric)
                 with torch.no_grad():
                     part = metric.compute(ctx)
                 merge(report, part or {})
@@ -438,7 +375,11 @@ def evaluate(
                 status = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
             status["seconds"] = round(time.perf_counter() - start, 3)
             report["metrics"][spec.name] = status
-    report["summary"], report["summary_source"] = summarize(report)
+    report["summary_source"] = {}
+    for metric in built:
+        for key, (value, where) in metric.summarize(report).items():
+            if value is not None:
+                report["summary"][key], report["summary_source"][key] = value, where
     report = plain(report)
     if writer is not None:
         log_report(writer, report, run.step)
@@ -519,7 +460,6 @@ def write_hparams(run_dir: Path, recipe: Any, report: dict[str, Any], folder: st
 
 
 __all__ = [
-    "SUMMARY_KEYS",
     "EvalContext",
     "LoadedRun",
     "Metric",

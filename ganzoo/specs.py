@@ -178,9 +178,11 @@ class DatasetSpec(ComponentSpec):
 
 @attrs.frozen(kw_only=True)
 class MetricSpec(ComponentSpec):
-    """``factory(config) -> ganzoo.evaluation.Metric``."""
+    """``factory(config) -> ganzoo.evaluation.Metric``; ``summary_keys``: the headline
+    numbers it contributes to an evaluation report's summary."""
 
     kind: ClassVar[str] = "metric"
+    summary_keys: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ import torch
 
 from ganzoo.data import ImageData
 from ganzoo.latent import LatentCode
-from ganzoo.step import AdversarialLoss, LossTerm
+from ganzoo.step import AdversarialLoss
 from ganzoo.system import Backbone
 
 

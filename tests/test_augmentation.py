@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ganzoo.augmentation import random_affine
+from ganzoo_plugins.infogan.augmentation import random_affine
 
 
 def _digit_like(batch: int = 8) -> torch.Tensor:
@@ -44,7 +44,7 @@ def test_uses_the_global_rng_so_resumed_runs_replay_it():
 
 
 def test_strength_scales_how_far_the_copies_move():
-    from ganzoo.measures.digit_shape import slant
+    from ganzoo_plugins.measures.digit_shape import slant
 
     images = _digit_like(256)
     torch.manual_seed(0)

@@ -17,24 +17,19 @@ from torch import nn
 from conftest import SMOKE_RECIPE, requires_mnist
 from ganzoo.cli import main
 from ganzoo.data import ImageData
-from ganzoo.evaluation import (
-    SUMMARY_KEYS,
-    EvalContext,
-    Unavailable,
-    assign_shape_properties,
-    evaluate,
-    load_run,
-    quick_evaluate,
-)
+from ganzoo.evaluation import EvalContext, Unavailable, evaluate, load_run, summary_keys
 from ganzoo.latent import LatentSpace
-from ganzoo.model import GANSystem
+from ganzoo.plugins import load_plugins
+from ganzoo.step import TrainingStep
+from ganzoo.system import GANSystem
+from ganzoo_plugins.infogan.quick_eval import quick_evaluate
 from ganzoo_plugins.latent_codes.categorical import Categorical, CategoricalConfig
 from ganzoo_plugins.latent_codes.continuous import Uniform, UniformConfig
 from ganzoo_plugins.metrics import digit_classifier as dc
 from ganzoo_plugins.metrics.categorical_accuracy import CategoricalAccuracy
 from ganzoo_plugins.metrics.class_consistency import ClassConsistency
 from ganzoo_plugins.metrics.configs import ClassifierSettings, ContinuousFactorsConfig
-from ganzoo_plugins.metrics.continuous_factors import ContinuousFactors
+from ganzoo_plugins.metrics.continuous_factors import ContinuousFactors, assign_shape_properties
 from ganzoo_plugins.metrics.frechet_distance import FrechetDistance
 from ganzoo_plugins.metrics.mutual_information import MutualInformation
 
@@ -86,20 +81,35 @@ def _read_category(images: torch.Tensor) -> torch.Tensor:
     return ((ink - 0.4) / 0.2).round().clamp(0, K - 1).long()
 
 
-class OracleDiscriminator(nn.Module):
+class OracleQ(nn.Module):
+    """Reads both codes back from a bar image: [B, 1, H, W] -> [B, K + 1] posterior."""
+
     def __init__(self):
         super().__init__()
         self.dummy = nn.Parameter(torch.zeros(1))
 
-    def forward(self, images, with_q=False, detach_q=False):
-        from ganzoo.measures import slant
+    def forward(self, images):
+        from ganzoo_plugins.measures import slant
 
-        logits = torch.zeros(len(images))
-        if not with_q:
-            return logits, None
         category = 30.0 * F.one_hot(_read_category(images), K).float()
         style = (slant(images) / 0.3).unsqueeze(1)
-        return logits, torch.cat([category, style], dim=1)
+        return torch.cat([category, style], dim=1)
+
+
+class OracleStep(TrainingStep):
+    """Only what evaluation asks of a step: the codes it infers from an image."""
+
+    def build_networks(self, parts):
+        raise NotImplementedError
+
+    def parameters(self, role, networks):
+        return []
+
+    def run(self, ctx):
+        raise NotImplementedError
+
+    def posterior(self, networks, images):
+        return networks["q"](images)
 
 
 class OracleClassifier(nn.Module):
@@ -110,7 +120,7 @@ class OracleClassifier(nn.Module):
         self.dummy = nn.Parameter(torch.zeros(1))
 
     def features(self, images):
-        from ganzoo.measures import slant
+        from ganzoo_plugins.measures import slant
 
         ink = ((images + 1) / 2).amax(dim=(1, 2, 3))
         centre = ((images + 1) / 2).mean(dim=(1, 2))
@@ -122,7 +132,8 @@ class OracleClassifier(nn.Module):
 
 def _system() -> GANSystem:
     latent = _latent()
-    return GANSystem(BarGenerator(latent), OracleDiscriminator(), latent, (1, SIZE, SIZE))
+    networks = {"generator": BarGenerator(latent), "q": OracleQ()}
+    return GANSystem(networks, latent, OracleStep(), (1, SIZE, SIZE))
 
 
 def _test_split(system: GANSystem, n: int = 400, seed: int = 1) -> ImageData:
@@ -197,12 +208,12 @@ def test_quick_evaluate_on_the_oracle_restores_modes_and_rng(tmp_path):
     system = _system()
     data = _test_split(system)
     system.generator.train()
-    system.discriminator.train()
+    system.networks["q"].train()
     before = torch.get_rng_state()
     scalars = quick_evaluate(system, data.images, data.labels, torch.device("cpu"), 256,
                              torch.Generator().manual_seed(0))
     assert torch.equal(torch.get_rng_state(), before)
-    assert system.generator.training and system.discriminator.training
+    assert system.generator.training and system.networks["q"].training
     assert scalars["accuracy/digit"] == pytest.approx(1.0)
     assert scalars["mi_lower_bound/digit"] == pytest.approx(math.log(K), abs=1e-3)
     assert "mi_lower_bound/style" in scalars
@@ -335,7 +346,7 @@ def test_in_training_evaluation_uses_no_training_randomness(tmp_path, registry):
     trainer._evaluate(1)
     assert torch.equal(trainer.latent_generator.get_state(), latent_state)
     assert torch.equal(torch.get_rng_state(), global_state)
-    assert trainer.generator.training and trainer.discriminator.training
+    assert all(network.training for network in trainer.system.networks.values())
     assert {"eval/mi_lower_bound/digit", "eval/accuracy/digit"} <= set(trainer.writer.tags)
 
 
@@ -347,12 +358,15 @@ def test_eval_json_report_png_tensorboard_and_hparams(tiny_run, monkeypatch, tmp
     report = json.loads(result.stdout)  # stdout holds the JSON object and nothing else
     assert {"checkpoint", "step", "recipe", "dataset", "samples", "codes", "frechet_distance",
             "summary"} <= set(report)
-    assert set(report["summary"]) == set(SUMMARY_KEYS)
+    keys = summary_keys(load_plugins(autoload="first-party").registry())
+    assert keys == ["accuracy", "nmi", "mi_lower_bound", "entropy", "slant_abs_rho", "width_abs_rho",
+                    "thickness_abs_rho", "class_consistency", "generated_accuracy", "frechet_distance"]
+    assert list(report["summary"]) == keys  # every key the metrics declare, in their order
     assert report["step"] == 6 and report["recipe"] == "smoke-infogan"
     assert report["dataset"] == "synthetic" and report["samples"] == 128
     assert report["checkpoint"].endswith("step_00000006.pt")
     assert {m["status"] for m in report["metrics"].values()} == {"ok"}, report["metrics"]
-    for key in SUMMARY_KEYS:
+    for key in keys:
         if key != "thickness_abs_rho":  # two style dimensions: both go to slant and width
             assert isinstance(report["summary"][key], float), key
     assert report["summary"]["thickness_abs_rho"] is None

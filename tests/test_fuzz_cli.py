@@ -58,6 +58,9 @@ STRUCTURAL_KEYS = {
     "backbone",
     "latent",
     "q_head",
+    "step",
+    "terms",
+    "mutual_information",
     "type",
     "optimizer",
     "lr_schedule",
@@ -76,7 +79,7 @@ COMPONENT_TABLES: list[tuple[tuple[str, ...], str]] = [
 ]
 # Numeric parameters beside those the smoke recipe sets (their tables exist or are created).
 EXTRA_NUMERIC_PATHS: list[tuple[str, ...]] = [
-    ("train", "discriminator_steps"),
+    ("train", "step", "discriminator_steps"),
     ("train", "eval_every"),
     ("train", "eval_samples"),
     ("train", "keep_checkpoints"),
@@ -88,7 +91,7 @@ EXTRA_NUMERIC_PATHS: list[tuple[str, ...]] = [
     ("model", "latent", "digit", "weight"),
     ("train", "optimizer", "generator", "eps"),
     ("train", "optimizer", "discriminator", "weight_decay"),
-    ("loss", "gradient_penalty"),
+    ("train", "terms", "gradient_penalty", "weight"),
     ("data", "seed"),
 ]
 
@@ -155,15 +158,18 @@ def known_keys() -> frozenset[str]:
     from ganzoo.schema import fields_of
 
     names = set(STRUCTURAL_KEYS) | set(SMOKE["model"]["latent"])
+    import attrs
+
     classes = [
         recipe.DataSettings,
         recipe.LatentSettings,
-        recipe.LossSettings,
-        recipe.QHeadSettings,
+        recipe.TermSettings,
         recipe.TrainSettings,
     ] + [spec.config for spec in registry().all_specs()]
-    for cls in classes:
-        names |= {f.name for f in fields_of(cls)}
+    while classes:  # nested tables (an attrs field of an attrs config) too
+        fields = fields_of(classes.pop())
+        names |= {f.name for f in fields}
+        classes += [f.type for f in fields if isinstance(f.type, type) and attrs.has(f.type)]
     return frozenset(names)
 
 
@@ -389,8 +395,7 @@ def huge_numbers(draw: st.DrawFn) -> list[tuple[tuple[str, ...], Any]]:
 
 EMPTY_VALID = {
     ("model", "backbone"),
-    ("train",),
-    ("model", "q_head"),
+    ("train", "step", "q_head"),
     ("train", "optimizer"),
     ("train", "optimizer", "generator"),
     ("train", "optimizer", "discriminator"),
@@ -403,7 +408,11 @@ EMPTY_INVALID = {
     ("model", "latent", "noise"),
     ("model", "latent", "digit"),
     ("model", "latent", "style"),
+    # no [train.step]: the default adversarial step cannot recover the regularised codes
+    ("train",),
+    ("train", "step"),
 }
+STEPLESS = {("train",), ("train", "step")}
 
 
 def empty_needle(path: tuple[str, ...]) -> str:
@@ -411,6 +420,8 @@ def empty_needle(path: tuple[str, ...]) -> str:
         return "data"
     if path in (("model",), ("model", "latent")):
         return "model.latent: required"
+    if path in STEPLESS:
+        return "step 'adversarial' has no network that recovers codes"
     return f"{dotted(path)}.type: required"
 
 
@@ -520,7 +531,7 @@ def odd_overrides(draw: st.DrawFn) -> tuple[str, bool, list[str]]:
         )
     if kind == "unicode_path":
         prefix = draw(
-            st.sampled_from(["", "train.", "data.", "model.backbone.", "model.q_head.", "loss."])
+            st.sampled_from(["", "train.", "data.", "model.backbone.", "train.step.q_head.", "loss."])
         )
         segment = st.one_of(nasty_words, st.text(printable, min_size=1, max_size=12)).filter(
             lambda s: (
@@ -709,7 +720,7 @@ def test_unknown_keys(workdir: Path, case: tuple[tuple[str, ...], str, Any]) -> 
 @example(case=[(("data", "count"), 2**63 - 1)])
 @example(case=[(("model", "backbone", "base_channels"), 2**63 - 1)])
 @example(
-    case=[(("model", "backbone", "hidden"), 2**63 - 1), (("model", "q_head", "hidden"), 2**63 - 1)]
+    case=[(("model", "backbone", "hidden"), 2**63 - 1), (("train", "step", "q_head", "hidden"), 2**63 - 1)]
 )
 @example(case=[(("train", "steps"), 10**400)])
 @example(case=[(("train", "optimizer", "generator", "lr"), 10**400)])
@@ -750,7 +761,7 @@ def test_huge_and_negative_numbers(workdir: Path, case: list[tuple[tuple[str, ..
 @example(tables={("model", "latent")})
 @example(tables={("model", "backbone")})
 @example(tables={("train",)})
-@example(tables={("model", "backbone"), ("train",), ("model", "q_head")})
+@example(tables={("model", "backbone"), ("train",), ("train", "step", "q_head")})
 def test_empty_tables(workdir: Path, tables: set[tuple[str, ...]]) -> None:
     recipe = copy.deepcopy(SMOKE)
     for path in sorted(tables, key=len, reverse=True):  # deepest first
@@ -765,7 +776,8 @@ def test_empty_tables(workdir: Path, tables: set[tuple[str, ...]]) -> None:
             parent[path[-1]] = {}
     invalid = tables & EMPTY_INVALID
     if invalid:
-        needles = [empty_needle(min(invalid, key=len))]
+        # a structural mistake is reported before the step-versus-codes check runs
+        needles = [empty_needle(min(invalid - STEPLESS or invalid, key=len))]
         check_both(workdir, write_recipe(workdir, recipe), allowed={2}, needles=needles)
     else:
         checked, dry = check_both(workdir, write_recipe(workdir, recipe), allowed={0})

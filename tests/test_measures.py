@@ -1,4 +1,4 @@
-"""Tests for ganzoo.measures: each checks a known answer or a documented property."""
+"""Tests for ganzoo_plugins.measures: each checks a known answer or a documented property."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ganzoo.measures import (
+from ganzoo_plugins.measures import (
     MatchResult,
     average_ranks,
     confusion_image,

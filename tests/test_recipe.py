@@ -47,14 +47,14 @@ def _raw(registry_path=RECIPES / "smoke" / "infogan_synthetic.toml"):
 
 def test_three_mistakes_are_reported_together_with_suggestions(registry):
     raw = _raw()
-    raw["train"]["stepz"] = 10  # unknown key
+    raw["train"]["setps"] = 10  # unknown key
     raw["model"]["latent"]["digit"]["type"] = "categorcal"  # unknown component
     raw["data"]["batch_size"] = -4  # out of range
     with pytest.raises(RecipeError) as info:
         resolve(raw, registry, "broken.toml")
     message = str(info.value)
     assert message.startswith("broken.toml: 3 problems")
-    assert "train.stepz: unknown key (did you mean 'steps'?)" in message
+    assert "train.setps: unknown key (did you mean 'steps'?)" in message
     assert "model.latent.digit.type: unknown latent code 'categorcal' (did you mean 'categorical'?)" in message
     assert "data.batch_size: must be >= 1 and <= 65536, got -4" in message
 

@@ -72,7 +72,7 @@ def test_a_recipe_trains_with_the_third_party_code(autoload_all, tmp_path):
     provenance = payload["components"]["model.latent.bits"]
     assert provenance["distribution"] == "ganzoo-bernoulli" and provenance["version"] == "0.1.0"
     # Q's head outputs one logit per bit beside nothing else (only `bits` is regularised).
-    assert payload["models"]["discriminator"]["q_head.net.3.weight"].shape[0] == 3
+    assert payload["models"]["q_head"]["net.3.weight"].shape[0] == 3
 
 
 def test_resuming_without_the_plugin_names_the_missing_distribution(autoload_all, tmp_path):

@@ -53,7 +53,8 @@ def test_checkpoint_loads_with_weights_only_and_holds_everything(smoke_run):
     path = smoke_run / "checkpoints" / "step_00000006.pt"
     payload = torch.load(path, weights_only=True)
     assert payload["step"] == 6
-    assert set(payload["models"]) == {"generator", "discriminator"}
+    assert set(payload["models"]) == {"generator", "discriminator", "q_head"}  # the step's networks
+    assert payload["num_classes"] == 4  # the synthetic data's labels, for rebuilding
     assert set(payload["optimizers"]) == {"generator", "discriminator"}
     assert {"python", "numpy", "torch", "latent"} <= set(payload["rng"])
     assert payload["recipe"]["name"] == "smoke-infogan"
@@ -196,9 +197,8 @@ def test_nonfinite_loss_stops_with_the_step_and_term(tmp_path):
 def test_resume_is_exact_with_the_real_data_term(tmp_path):
     # The real-data and invariance terms draw their random transforms from the global torch
     # RNG, which checkpoints hold.
-    iic = ["--set", "model.latent.digit.real_data_weight=1.0",
-           "--set", "model.latent.digit.invariance_weight=1.0",
-           "--set", "model.q_head.real_data_augmentation=affine"]
+    iic = ["--set", 'train.terms.real_data_information.codes=["digit"]',
+           "--set", 'train.terms.invariant_information.codes=["digit"]']
     straight, split = tmp_path / "straight", tmp_path / "split"
     _run("run", SMOKE_RECIPE, "--out", straight, "--set", "train.steps=6", *iic)
     _run("run", SMOKE_RECIPE, "--out", split, "--set", "train.steps=3", *iic)

@@ -25,7 +25,7 @@ def main(out: str) -> None:
     registry = load_plugins([str(HERE / "mlp_backbone.py")], autoload="first-party").registry()
     raw = read_toml(SMOKE)
     raw["model"]["backbone"] = {"type": "test_mlp"}
-    raw["model"]["q_head"] = {"hidden": 16, "batch_norm": False}
+    raw["train"]["step"]["q_head"] = {"hidden": 16, "batch_norm": False}
     raw["data"]["batch_size"] = GLOBAL_BATCH // dist_info.world_size
     recipe = resolve(raw, registry)
     with process_group(dist_info, device), tempfile.TemporaryDirectory() as run_dir:
@@ -36,15 +36,13 @@ def main(out: str) -> None:
         z = trainer.latent.sample(GLOBAL_BATCH, gen, device)
         share = GLOBAL_BATCH // dist_info.world_size
         rows = slice(dist_info.rank * share, (dist_info.rank + 1) * share)
-        trainer.batches.next = lambda: real[rows]
+        trainer.batches.next = lambda: (real[rows], None)
         trainer.latent.sample = lambda *args, **kwargs: z[rows]
         trainer.train_step(1)
         grads = {
-            f"generator.{n}": p.grad.clone() for n, p in trainer.generator.named_parameters()
-        }
-        grads |= {
-            f"discriminator.{n}": p.grad.clone()
-            for n, p in trainer.discriminator.named_parameters()
+            f"{name}.{n}": p.grad.clone()
+            for name, network in trainer.system.networks.items()
+            for n, p in network.named_parameters()
             if p.grad is not None
         }
         if dist_info.is_main:

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from ganzoo.evaluation import categorical_codes, cluster_ids, generate_images, posteriors
-from ganzoo.measures import matched_accuracy
+from ganzoo_plugins.measures import matched_accuracy
 from ganzoo_plugins.metrics.mutual_information import code_information
 
 QUICK_TEST_IMAGES = 2000

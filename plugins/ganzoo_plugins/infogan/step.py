@@ -16,6 +16,7 @@ import attrs
 import torch
 from torch import Tensor, nn
 
+from ganzoo.errors import UserError, brief
 from ganzoo.step import Batch, NetworkParts, StepBuild, StepContext
 from ganzoo_plugins.infogan.configs import InfoGANConfig
 from ganzoo_plugins.infogan.q_head import QHead
@@ -51,7 +52,10 @@ class InfoGANStep(AdversarialStep):
         backbone = parts.backbone()
         q = self.q_config
         # Q before D's logit head: the order of their initial draws, as in ganzoo 0.1.
-        q_head = QHead(backbone.feature_dim, q.hidden, parts.latent.posterior_size, q.batch_norm)
+        try:
+            q_head = QHead(backbone.feature_dim, q.hidden, parts.latent.posterior_size, q.batch_norm)
+        except (TypeError, RuntimeError, OverflowError, MemoryError) as exc:  # e.g. hidden too large
+            raise UserError(f"train.step.q_head: cannot build with these parameters ({brief(exc)})") from None
         discriminator = parts.discriminator(backbone)
         return {"generator": backbone.generator, "discriminator": discriminator, "q_head": q_head}
 

@@ -1,6 +1,6 @@
 """Evaluation measures: clustering quality, digit geometry, rank correlation, Fréchet distance."""
 
-from ganzoo.measures.clustering import (
+from ganzoo_plugins.measures.clustering import (
     MatchResult,
     confusion_image,
     confusion_matrix,
@@ -8,9 +8,9 @@ from ganzoo.measures.clustering import (
     normalized_mutual_information,
     render_confusion_png,
 )
-from ganzoo.measures.digit_shape import ink_weights, slant, thickness, width
-from ganzoo.measures.frechet import frechet_distance, frechet_from_stats, gaussian_stats
-from ganzoo.measures.rank_correlation import average_ranks, correlation_table, spearman
+from ganzoo_plugins.measures.digit_shape import ink_weights, slant, thickness, width
+from ganzoo_plugins.measures.frechet import frechet_distance, frechet_from_stats, gaussian_stats
+from ganzoo_plugins.measures.rank_correlation import average_ranks, correlation_table, spearman
 
 __all__ = [
     "MatchResult",

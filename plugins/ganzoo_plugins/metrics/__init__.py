@@ -35,6 +35,7 @@ def ganzoo_metrics() -> list[MetricSpec]:
             summary="categorical codes as clusterers of the real test split: matched accuracy, "
             "NMI, confusion matrix",
             config=CategoricalAccuracyConfig,
+            summary_keys=("accuracy", "nmi"),
             factory=f"{_HERE}.categorical_accuracy:CategoricalAccuracy",
         ),
         MetricSpec(
@@ -42,6 +43,7 @@ def ganzoo_metrics() -> list[MetricSpec]:
             summary="variational MI lower bound of every regularised code on fresh samples, "
             "beside its entropy",
             config=MutualInformationConfig,
+            summary_keys=("mi_lower_bound", "entropy"),
             factory=f"{_HERE}.mutual_information:MutualInformation",
         ),
         MetricSpec(
@@ -49,6 +51,7 @@ def ganzoo_metrics() -> list[MetricSpec]:
             summary="Spearman rho of each continuous code dimension with slant, width and "
             "thickness of the generated images",
             config=ContinuousFactorsConfig,
+            summary_keys=("slant_abs_rho", "width_abs_rho", "thickness_abs_rho"),
             factory=f"{_HERE}.continuous_factors:ContinuousFactors",
         ),
         MetricSpec(
@@ -56,6 +59,7 @@ def ganzoo_metrics() -> list[MetricSpec]:
             summary="a digit classifier reads generated images: majority-class share per "
             "code value and matched accuracy",
             config=ClassConsistencyConfig,
+            summary_keys=("class_consistency", "generated_accuracy"),
             factory=f"{_HERE}.class_consistency:ClassConsistency",
         ),
         MetricSpec(
@@ -63,6 +67,7 @@ def ganzoo_metrics() -> list[MetricSpec]:
             summary="Fréchet distance of real and generated images in the digit classifier's "
             "feature space",
             config=FrechetDistanceConfig,
+            summary_keys=("frechet_distance",),
             factory=f"{_HERE}.frechet_distance:FrechetDistance",
         ),
     ]

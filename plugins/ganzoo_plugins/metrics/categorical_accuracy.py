@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.evaluation import EvalContext, Metric, Unavailable, categorical_codes, cluster_ids
-from ganzoo.measures import (
+from ganzoo.evaluation import (
+    EvalContext,
+    Metric,
+    Unavailable,
+    categorical_codes,
+    cluster_ids,
+    first_categorical_values,
+)
+from ganzoo_plugins.measures import (
     confusion_image,
     matched_accuracy,
     normalized_mutual_information,
@@ -57,3 +64,7 @@ class CategoricalAccuracy(Metric):
                 ctx.writer.add_image(f"eval/confusion/{e.name}", image, ctx.step, dataformats="HWC")
             out[e.name] = result
         return {"codes": out}
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        return first_categorical_values(report, ("accuracy", "nmi"))
+

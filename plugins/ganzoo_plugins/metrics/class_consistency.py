@@ -13,8 +13,14 @@ from typing import Any
 
 import torch
 
-from ganzoo.evaluation import EvalContext, Metric, Unavailable, categorical_codes
-from ganzoo.measures import matched_accuracy
+from ganzoo.evaluation import (
+    EvalContext,
+    Metric,
+    Unavailable,
+    categorical_codes,
+    first_categorical_values,
+)
+from ganzoo_plugins.measures import matched_accuracy
 from ganzoo_plugins.metrics.configs import ClassConsistencyConfig
 from ganzoo_plugins.metrics.digit_classifier import classifier_for, classifier_report, run_batched
 
@@ -57,3 +63,6 @@ class ClassConsistency(Metric):
                 "generated_confusion": counts.tolist(),
             }
         return {"codes": out, "classifier": classifier_report(info)}
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        return first_categorical_values(report, ("class_consistency", "generated_accuracy"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ganzoo.evaluation import EvalContext, Metric
-from ganzoo.measures import frechet_distance
+from ganzoo_plugins.measures import frechet_distance
 from ganzoo_plugins.metrics.configs import FrechetDistanceConfig
 from ganzoo_plugins.metrics.digit_classifier import classifier_for, classifier_report, run_batched
 
@@ -30,3 +30,6 @@ class FrechetDistance(Metric):
             "frechet": {"real_images": len(real), "generated_images": len(images), "features": real_features.shape[1]},
             "classifier": classifier_report(info),
         }
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        return {"frechet_distance": (report.get("frechet_distance"), "classifier features")}

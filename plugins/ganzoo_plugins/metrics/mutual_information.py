@@ -12,8 +12,8 @@ from typing import Any
 
 from torch import Tensor
 
-from ganzoo.evaluation import EvalContext, Metric, Unavailable
-from ganzoo.measures import spearman
+from ganzoo.evaluation import EvalContext, Metric, Unavailable, first_categorical
+from ganzoo_plugins.measures import spearman
 from ganzoo_plugins.metrics.configs import MutualInformationConfig
 
 
@@ -56,3 +56,13 @@ class MutualInformation(Metric):
                 ]
             out[e.name] = result
         return {"codes": out}
+
+    def summarize(self, report: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        """The first categorical code's bound, else the first code that has one."""
+        codes = report.get("codes", {})
+        first = first_categorical(codes)
+        names = ([first] if first else []) + [n for n in codes if n != first]
+        for name in names:
+            if codes[name].get("mi_lower_bound") is not None:
+                return {key: (codes[name].get(key), name) for key in ("mi_lower_bound", "entropy")}
+        return {}
