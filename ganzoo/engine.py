@@ -135,7 +135,7 @@ class ProgressReporter:
         self.enabled = enabled
         self.total = trainer.settings.steps
         self.batch = trainer.images_per_step
-        self.prefixes = trainer.step_impl.progress_prefixes
+        self.labels = trainer.step_impl.progress_labels
         self.start_step = trainer.step
         self.start_time = time.perf_counter()
         self.interactive = enabled and sys.stderr.isatty()
@@ -194,7 +194,10 @@ class ProgressReporter:
                 f"G {logged.get('loss/generator/total', float('nan')):.3f}",
             ]
             parts += [
-                f"{k} {v:.2f}" for k, v in logged.items() if k.startswith(self.prefixes)
+                f"{label}[{tag[len(prefix):]}] {value:.2f}"
+                for prefix, label in self.labels.items()
+                for tag, value in logged.items()
+                if tag.startswith(prefix)
             ]
             info = " ".join(parts)
         if self._progress is not None:

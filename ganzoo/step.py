@@ -126,8 +126,9 @@ class TrainingStep(abc.ABC):
 
     uses_labels: ClassVar[bool] = False
     """Batches carry labels (the dataset must have them); unconditional steps pay nothing."""
-    progress_prefixes: ClassVar[tuple[str, ...]] = ()
-    """Logged scalars (by tag prefix) shown on the progress line beside D's and G's totals."""
+    progress_labels: ClassVar[dict[str, str]] = {}
+    """Logged scalars shown on the progress line beside D's and G's totals: tag prefix ->
+    short label (``{"mi_lower_bound/": "MI"}`` shows ``MI[digit] 2.29``)."""
 
     @abc.abstractmethod
     def build_networks(self, parts: NetworkParts) -> dict[str, nn.Module]:

@@ -37,7 +37,7 @@ class InfoGANPhase(Phase):
 
 
 class InfoGANStep(AdversarialStep):
-    progress_prefixes = ("mi_lower_bound/",)
+    progress_labels = {"mi_lower_bound/": "MI"}
 
     def __init__(self, config: InfoGANConfig, build: StepBuild):
         super().__init__(AdversarialConfig(discriminator_steps=config.discriminator_steps), build)
