@@ -147,6 +147,11 @@ class TrainingStep(abc.ABC):
         """Real images one step consumes (for images/s)."""
         return batch_size
 
+    def sampler(self, networks: dict[str, nn.Module]) -> nn.Module:
+        """What maps latents ``[N, D]`` alone to images, for grids, evaluation and ``ganzoo
+        sample``: the generator, or for a conditional step one that picks the labels."""
+        return networks["generator"]
+
     def posterior(self, networks: dict[str, nn.Module], images: Tensor) -> Tensor | None:
         """What the model infers about the latent codes of ``images`` (``[N, P]``, laid out as
         ``LatentSpace`` posteriors), or None if it infers nothing. Used by evaluation."""

@@ -79,7 +79,8 @@ class GANSystem:
 
     @property
     def generator(self) -> nn.Module:
-        return self.networks["generator"]
+        """Latents ``[N, D]`` -> images (the step's ``sampler``: for display and evaluation)."""
+        return self.step.sampler(self.networks)
 
     def modules(self) -> list[nn.Module]:
         return list(self.networks.values())

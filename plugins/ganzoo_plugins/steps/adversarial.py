@@ -41,6 +41,20 @@ def check_adversarial(config: Any, recipe: Any) -> list[tuple[str, str]]:
     ]
 
 
+class CyclingLabels(nn.Module):
+    """A conditional generator for grids and evaluation: image i gets class i mod K, so each
+    row of a grid as wide as a multiple of K walks through the classes."""
+
+    def __init__(self, generator: nn.Module, num_classes: int):
+        super().__init__()
+        self.generator = generator
+        self.num_classes = num_classes
+
+    def forward(self, z: Tensor) -> Tensor:
+        labels = torch.arange(z.shape[0], device=z.device) % self.num_classes  # [N]
+        return self.generator(z, labels)
+
+
 class AdversarialStep(TrainingStep):
     def __init__(self, config: AdversarialConfig, build: StepBuild):
         self.config = config
@@ -60,6 +74,7 @@ class AdversarialStep(TrainingStep):
             return 0
         if parts.num_classes < 2:
             raise ValueError("conditional = true needs a dataset with labels of 2 or more classes")
+        self.num_classes = parts.num_classes
         return parts.num_classes
 
     def parameters(self, role: str, networks: dict[str, nn.Module]) -> list[nn.Parameter]:
@@ -67,6 +82,11 @@ class AdversarialStep(TrainingStep):
 
     def frozen_in_generator_phase(self, networks: dict[str, nn.Module]) -> Iterable[nn.Parameter]:
         return networks["discriminator"].parameters()
+
+    def sampler(self, networks: dict[str, nn.Module]) -> nn.Module:
+        if not self.config.conditional:
+            return networks["generator"]
+        return CyclingLabels(networks["generator"], self.num_classes)
 
     def images_per_step(self, batch_size: int) -> int:
         return batch_size * self.config.discriminator_steps
