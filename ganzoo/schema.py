@@ -211,6 +211,10 @@ def describe_parameters(cls: type) -> list[dict[str, Any]]:
     """Name, type, default, bounds and help of every parameter, for ``ganzoo describe``."""
     rows = []
     for field in fields_of(cls):
+        if isinstance(field.type, type) and attrs.has(field.type):  # a nested table
+            for row in describe_parameters(field.type):
+                rows.append({**row, "name": f"{field.name}.{row['name']}"})
+            continue
         if field.default is attrs.NOTHING:
             default: Any = "(required)"
         elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
