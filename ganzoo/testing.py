@@ -9,14 +9,20 @@ and ganzoo's own suite runs them over every registered component.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import torch
+from torch import Tensor, nn
 
 from ganzoo.data import ImageData
 from ganzoo.latent import LatentCode
-from ganzoo.step import AdversarialLoss
+from ganzoo.step import AdversarialLoss, LossTerm, TrainingStep
 from ganzoo.system import Backbone
+
+if TYPE_CHECKING:
+    from ganzoo.training import Trainer
 
 
 def check_latent_code(code: LatentCode, batch: int = 16) -> None:
@@ -55,7 +61,6 @@ def check_latent_code(code: LatentCode, batch: int = 16) -> None:
     for label, sweep in sweeps:
         assert isinstance(label, str)
         assert sweep.dim() == 2 and sweep.shape[1] == code.width
-
 
 
 def check_backbone(
@@ -99,3 +104,140 @@ def check_image_data(data: Any) -> None:
     assert data.images.shape[1] in (1, 3)
     if data.labels is not None:
         assert data.labels.dtype == torch.int64 and len(data.labels) == len(data.images)
+
+
+def _phase_tensors(phase: Any) -> dict[str, Tensor]:
+    """The tensor fields of a phase (attrs classes, or any object with a ``__dict__``)."""
+    if attrs.has(type(phase)):
+        items = {f.name: getattr(phase, f.name) for f in attrs.fields(type(phase))}
+    else:
+        items = dict(vars(phase))
+    return {name: value for name, value in items.items() if isinstance(value, Tensor)}
+
+
+def check_loss_term(
+    term: LossTerm,
+    phase: Any,
+    parameters: Iterable[nn.Parameter] | None = None,
+    which: str | None = None,
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """One phase's share of a loss term behaves as the steps expect; returns ``(terms, stats)``.
+
+    ``phase`` is what a step hands its terms (``ganzoo_plugins.steps.Phase`` and subclasses);
+    ``which`` ("discriminator" or "generator") defaults to ``phase.name``. Checked: the method
+    returns two dicts keyed by name; every term is a finite floating-point scalar that stays
+    in the graph (with ``parameters``: its gradient reaches at least one of them, finite);
+    every statistic is a finite, detached scalar; the term neither calls ``backward()`` (no
+    gradient appears on ``parameters``) nor modifies the phase's tensors in place.
+    """
+    assert isinstance(term, LossTerm), f"{type(term).__name__} is not a ganzoo.step.LossTerm"
+    which = which or getattr(phase, "name", None)
+    assert which in ("discriminator", "generator"), (
+        f"phase name {which!r}: pass which='discriminator' or which='generator'"
+    )
+    params = [p for p in (parameters or ()) if p.requires_grad]
+    grads_before = [None if p.grad is None else p.grad.clone() for p in params]
+    versions = {name: t._version for name, t in _phase_tensors(phase).items()}
+
+    method = term.discriminator_terms if which == "discriminator" else term.generator_terms
+    result = method(phase)
+    assert isinstance(result, tuple) and len(result) == 2, (
+        f"{which}_terms must return (terms, stats), got {type(result).__name__}"
+    )
+    terms, stats = result
+    assert isinstance(terms, dict) and isinstance(stats, dict), "terms and stats must be dicts"
+
+    for p, before in zip(params, grads_before, strict=True):
+        same = p.grad is None if before is None else p.grad is not None and torch.equal(p.grad, before)
+        assert same, "a loss term must not call backward(): the step's optimiser does"
+    for name, tensor in _phase_tensors(phase).items():
+        assert tensor._version == versions[name], f"the term modified phase.{name} in place"
+
+    for name, value in terms.items():
+        assert isinstance(name, str) and name, f"term names must be non-empty strings: {name!r}"
+        assert isinstance(value, Tensor) and value.dim() == 0, f"term '{name}' must be a scalar tensor"
+        assert value.is_floating_point(), f"term '{name}' must be floating point"
+        assert torch.isfinite(value), f"term '{name}' is not finite: {value.item()}"
+        assert value.requires_grad and value.grad_fn is not None, (
+            f"term '{name}' is not differentiable (detached, or built from new tensors)"
+        )
+        if params:
+            grads = torch.autograd.grad(value, params, retain_graph=True, allow_unused=True)
+            reached = [g for g in grads if g is not None]
+            assert reached, f"term '{name}' has no gradient for any of the given parameters"
+            assert all(torch.isfinite(g).all() for g in reached), f"term '{name}': non-finite gradient"
+    for tag, value in stats.items():
+        assert isinstance(tag, str) and tag, f"stat tags must be non-empty strings: {tag!r}"
+        assert isinstance(value, Tensor) and value.dim() == 0, f"stat '{tag}' must be a scalar tensor"
+        assert not value.requires_grad, f"stat '{tag}' must be detached: stats are only logged"
+        assert torch.isfinite(value), f"stat '{tag}' is not finite"
+    return terms, stats
+
+
+def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
+    """A training step plugin run by a ``ganzoo.training.Trainer`` for ``steps`` steps.
+
+    Checked: the step is a ``TrainingStep`` with a ``"generator"`` network; every optimiser
+    role owns parameters, no parameter belongs to two roles and every trainable parameter
+    to one; each step moves every role's parameters, logs ``loss/<role>/total`` per role and
+    only finite, detached scalars, and leaves no parameter frozen; ``images_per_step`` is a
+    positive int; the sampler maps latents ``[N, D]`` to images in [-1, 1] of the data's
+    shape and ``posterior`` is None or ``[N, posterior_size]``. Returns the last step's
+    scalars. Advances ``trainer.step`` as ``fit`` would.
+    """
+    step, system = trainer.step_impl, trainer.system
+    assert isinstance(step, TrainingStep), f"{type(step).__name__} is not a ganzoo.step.TrainingStep"
+    networks = system.networks
+    assert "generator" in networks, f"networks {sorted(networks)} have no 'generator'"
+    roles = trainer.role_parameters
+    owner: dict[int, str] = {}
+    for role, params in roles.items():
+        assert params, f"optimiser role '{role}' owns no parameters"
+        for p in params:
+            assert id(p) not in owner or owner[id(p)] == role, (
+                f"a parameter belongs to roles '{owner.get(id(p))}' and '{role}'"
+            )
+            owner[id(p)] = role
+    trainable = {
+        f"{net}.{name}": p for net, module in networks.items()
+        for name, p in module.named_parameters() if p.requires_grad
+    }
+    orphans = [name for name, p in trainable.items() if id(p) not in owner]
+    assert not orphans, f"trainable parameters no optimiser role owns: {orphans[:5]}"
+    per_step = step.images_per_step(trainer.recipe.data.settings.batch_size)
+    assert isinstance(per_step, int) and per_step > 0, f"images_per_step gave {per_step!r}"
+
+    stats: dict[str, Tensor] = {}
+    for _ in range(steps):
+        before = {role: [p.detach().clone() for p in params] for role, params in roles.items()}
+        number = trainer.step + 1
+        stats = trainer.train_step(number)
+        trainer.step = number
+        for role, params in roles.items():
+            moved = any(not torch.equal(a, p) for a, p in zip(before[role], params, strict=True))
+            assert moved, f"step {number}: role '{role}' did not update its parameters"
+            assert f"loss/{role}/total" in stats, f"step {number}: no loss/{role}/total logged"
+        for tag, value in stats.items():
+            assert isinstance(value, Tensor) and value.numel() == 1, f"scalar '{tag}' is not a scalar"
+            assert not value.requires_grad, f"scalar '{tag}' is not detached"
+            assert torch.isfinite(value).all(), f"step {number}: scalar '{tag}' is not finite"
+        frozen = [name for name, p in trainable.items() if not p.requires_grad]
+        assert not frozen, f"step {number} left parameters frozen: {frozen[:5]}"
+
+    modes = {name: module.training for name, module in networks.items()}
+    try:
+        for module in networks.values():
+            module.eval()
+        with torch.no_grad():
+            z = system.latent.sample(4, torch.Generator(device=trainer.device).manual_seed(0), trainer.device)
+            images = system.generator(z)
+            assert images.shape == (4, *system.image_shape), f"sampler gave {tuple(images.shape)}"
+            assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5, "images must be in [-1, 1]"
+            posterior = system.posterior(images)
+            assert posterior is None or posterior.shape == (4, system.latent.posterior_size), (
+                f"posterior gave {tuple(posterior.shape)}, expected (4, {system.latent.posterior_size})"
+            )
+    finally:
+        for name, module in networks.items():
+            module.train(modes[name])
+    return stats

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ganzoo.model import Backbone, Discriminator, QHead
+from ganzoo.system import Backbone, Discriminator
+from ganzoo_plugins.infogan.q_head import QHead
 from ganzoo_plugins.backbones import dcgan, ganzoo_backbones, resnet
 from ganzoo_plugins.backbones.configs import DCGANConfig, ResNetConfig
 
@@ -124,9 +125,32 @@ def test_shapes_range_and_gradients(name, shape):
 def test_core_heads_attach_to_the_trunk(name):
     build, config = SMALL[name]
     backbone = build(config, image_shape=(1, 28, 28), latent_dim=LATENT)
-    d = Discriminator(backbone.trunk, backbone.feature_dim, QHead(backbone.feature_dim, 16, 12))
-    logits, posterior = d(backbone.generator(torch.randn(4, LATENT)), with_q=True)
-    assert logits.shape == (4,) and posterior.shape == (4, 12)
+    d = Discriminator(backbone.trunk, backbone.feature_dim)
+    q = QHead(backbone.feature_dim, 16, 12)
+    logits, features = d(backbone.generator(torch.randn(4, LATENT)), return_features=True)
+    assert logits.shape == (4,) and q(features).shape == (4, 12)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_conditional_backbones_take_labels_or_refuse_them(name):
+    build, config = SMALL[name]
+    if name == "resnet":
+        with pytest.raises(ValueError, match="does not condition"):
+            build(config, image_shape=(1, 28, 28), latent_dim=LATENT, num_classes=3)
+        return
+    backbone = build(config, image_shape=(1, 28, 28), latent_dim=LATENT, num_classes=3)
+    d = Discriminator(backbone.trunk, backbone.feature_dim, num_classes=3)
+    z = torch.randn(4, LATENT)
+    zeros, twos = torch.zeros(4, dtype=torch.long), torch.full((4,), 2)
+    backbone.generator.eval()
+    d.eval()
+    with torch.no_grad():
+        images = backbone.generator(z, zeros)
+        assert images.shape == (4, 1, 28, 28)
+        assert not torch.allclose(images, backbone.generator(z, twos))  # G reads the label
+        assert not torch.allclose(d(images, zeros), d(images, twos))  # so does D's projection
+    with pytest.raises(ValueError, match="pass labels"):
+        d(images)
 
 
 # --------------------------------------------------------------------------- #
