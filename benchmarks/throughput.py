@@ -114,7 +114,7 @@ class TimedBatches:
     def reset(self) -> None:
         self.seconds, self.calls = 0.0, 0
 
-    def next(self) -> torch.Tensor:
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.sync:
             hardware.sync(self.device)
         t0 = time.perf_counter()
@@ -155,7 +155,8 @@ class GanzooSide(Side):
         self.trainer = trainer
         self.overrides = overrides
         self.batch_timer = TimedBatches(trainer.batches, trainer.device)
-        trainer.batches = self.batch_timer  # train_step draws through the timer
+        trainer.batches = self.batch_timer
+        trainer.context._batches = self.batch_timer  # the step draws through the timer
         self.next_step = 1
 
     def step(self) -> None:
@@ -309,16 +310,30 @@ def count_params(module: torch.nn.Module | None) -> int:
 
 
 def parameter_table(trainer: Any, plain_side: PlainSide) -> list[tuple[str, int, int]]:
-    d = trainer.system.discriminator
+    networks = trainer.system.networks
+    d = networks["discriminator"]
     m = plain_side.models
     rows = [
-        ("G", count_params(trainer.system.generator), count_params(m["G"])),
+        ("G", count_params(networks["generator"]), count_params(m["G"])),
         ("D trunk", count_params(d.trunk), count_params(m["D"])),
         ("D head", count_params(d.adversarial), count_params(m["d_head"])),
-        ("Q head", count_params(d.q_head), count_params(m["q_head"])),
+        ("Q head", count_params(networks.get("q_head")), count_params(m["q_head"])),
     ]
     rows.append(("D trunk+heads", sum(r[1] for r in rows[1:]), sum(r[2] for r in rows[1:])))
     return rows
+
+
+def active_terms(recipe: Any) -> dict[str, Any]:
+    """The recipe's loss terms that are on (weight 0 turns a term off)."""
+    return {name: t for name, t in recipe.terms.items() if t.settings.weight != 0}
+
+
+def term_setting(recipe: Any, term_type: str) -> tuple[float, float]:
+    """(weight, augmentation strength) of the recipe's term of this type; (0, 1) if off."""
+    for t in active_terms(recipe).values():
+        if t.type == term_type:
+            return t.settings.weight, t.config.augmentation_strength
+    return 0.0, 1.0
 
 
 def continuous_dims(recipe: Any) -> int:
@@ -362,20 +377,30 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
             want("uniform code range", (c.config.low, c.config.high), (-1.0, 1.0))
             if c.settings.regularized:
                 want("uniform code posterior_std", c.config.posterior_std, "fixed")
-    for name, c in recipe.latent.items():
-        if c.type != "categorical" and c.settings.real_data_weight:
-            want(f"model.latent.{name}.real_data_weight", c.settings.real_data_weight, 0.0)
-        if c.type != "categorical" and c.settings.invariance_weight:
-            want(f"model.latent.{name}.invariance_weight", c.settings.invariance_weight, 0.0)
-    if any(c.settings.real_data_weight for c in recipe.latent.values()):
-        want("model.q_head.real_data_augmentation", recipe.q_head.real_data_augmentation, "affine")
-    want("model.q_head.hidden", recipe.q_head.hidden, 128)
-    want("model.q_head.batch_norm", getattr(recipe.q_head, "batch_norm", True), True)
-    want("model.q_head.optimizer", recipe.q_head.optimizer, "discriminator")
-    want("model.q_head.trains_trunk", recipe.q_head.trains_trunk, True)
+    want("train.step.type", recipe.step.type, "infogan")
+    terms = active_terms(recipe)
+    known = {"mutual_information", "real_data_information", "invariant_information"}
+    want("loss terms", sorted(t.type for t in terms.values() if t.type not in known), [])
+    want("train.terms (mutual_information)", "mutual_information" in [t.type for t in terms.values()], True)
+    for name, t in terms.items():
+        if t.type in ("real_data_information", "invariant_information"):
+            from ganzoo_plugins.infogan.configs import chosen_codes
+
+            chosen = chosen_codes(t.config.codes, recipe.latent)
+            want(f"train.terms.{name}.codes (categorical codes only)",
+                 all(recipe.latent[c].type == "categorical" for c in chosen), True)
+        if t.type == "real_data_information":
+            want(f"train.terms.{name}.augmentation", t.config.augmentation, "affine")
+    strengths = {t.config.augmentation_strength for t in terms.values() if hasattr(t.config, "augmentation_strength")}
+    want("one augmentation_strength for every term", len(strengths) <= 1, True)
+    if recipe.step.type == "infogan":
+        q_head = recipe.step.config.q_head
+        want("train.step.q_head.hidden", q_head.hidden, 128)
+        want("train.step.q_head.batch_norm", q_head.batch_norm, True)
+        want("train.step.q_head.optimizer", q_head.optimizer, "discriminator")
+        want("train.step.q_head.trains_trunk", q_head.trains_trunk, True)
+        want("train.step.discriminator_steps", recipe.step.config.discriminator_steps, 1)
     want("loss.type", recipe.loss.type, "nonsaturating")
-    want("loss.gradient_penalty", recipe.loss.settings.gradient_penalty, 0.0)
-    want("train.discriminator_steps", recipe.train.discriminator_steps, 1)
     for role in ("generator", "discriminator"):
         want(f"train.optimizer.{role}.type", recipe.optimizers[role].type, "adam")
     return problems
@@ -549,11 +574,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     + ". Pass --no-plain to time ganzoo alone."
                 )
             images = baseline.trainer.batches.images  # the same uint8 tensor, on the device
-            real_data_weight = sum(c.settings.real_data_weight for c in recipe.latent.values())
-            invariance_weight = sum(c.settings.invariance_weight for c in recipe.latent.values())
+            real_data_weight, real_strength = term_setting(recipe, "real_data_information")
+            invariance_weight, invariant_strength = term_setting(recipe, "invariant_information")
+            strength = real_strength if real_data_weight else invariant_strength
             plain_side = PlainSide(
                 images, batch, device, recipe.seed, recipe.backbone.config.init_std,
-                real_data_weight, recipe.q_head.real_data_augmentation_strength,
+                real_data_weight, strength,
                 invariance_weight, continuous_dims(recipe),
             )
             sides.append(plain_side)

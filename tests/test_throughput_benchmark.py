@@ -91,7 +91,7 @@ MNIST_ARCH = [
     "model.backbone.base_channels=64", "model.backbone.hidden=1024",
     "model.latent.noise.dim=62", "model.latent.digit.categories=10",
     "model.latent.digit.weight=1.0", "model.latent.style.weight=1.0",
-    "model.q_head.hidden=128", "data.batch_size=8",
+    "train.step.q_head.hidden=128", "data.batch_size=8",
 ]
 
 
@@ -118,24 +118,24 @@ def test_same_computation_check(tmp_path):
 
     # Settings that parameters and FLOPs cannot see are refused up front.
     other = throughput.build_trainer(
-        str(SMOKE_RECIPE), [*overrides, "loss.type=hinge", "model.q_head.optimizer=generator"],
+        str(SMOKE_RECIPE), [*overrides, "loss.type=hinge", "train.step.q_head.optimizer=generator"],
         torch.device("cpu"), tmp_path / "other", trainer.data,
     )
     problems = throughput.plain_loop_problems(other.recipe, other.data.shape)
     assert any("loss.type" in p for p in problems) and any("q_head.optimizer" in p for p in problems)
     rim = throughput.build_trainer(
-        str(SMOKE_RECIPE), [*overrides, "model.latent.digit.real_data_weight=1.0"],
+        str(SMOKE_RECIPE), [*overrides, 'train.terms.real_data_information.codes=["digit"]', "train.terms.real_data_information.augmentation=none"],
         torch.device("cpu"), tmp_path / "rim", trainer.data,
     )
     problems = throughput.plain_loop_problems(rim.recipe, rim.data.shape)
-    assert any("real_data_augmentation" in p for p in problems)  # the plain loop has only IIC
+    assert any("augmentation" in p for p in problems)  # the plain loop has only IIC
 
 
 def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
     """The plain loop's IIC term is written independently; it must agree with ganzoo's."""
     throughput = _load("throughput")
     plain = _load("plain_infogan")
-    from ganzoo.augmentation import random_affine
+    from ganzoo_plugins.infogan.augmentation import random_affine
     from ganzoo_plugins.latent_codes.categorical import Categorical, CategoricalConfig
 
     images = torch.rand(6, 1, 28, 28) * 2 - 1
@@ -152,7 +152,7 @@ def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
         code.real_data_information(a, b).item(), abs=1e-6
     )
 
-    iic = ["model.latent.digit.real_data_weight=1.0", "model.q_head.real_data_augmentation=affine"]
+    iic = ['train.terms.real_data_information.codes=["digit"]']
     overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES, *iic]
     trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
     assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
@@ -168,8 +168,7 @@ def test_plain_loop_invariance_term_matches_ganzoo(tmp_path):
     a stronger plain-side term is a different computation the loss values reveal."""
     throughput = _load("throughput")
     hardware = _load("hardware")
-    both = ["model.latent.digit.real_data_weight=1.0", "model.q_head.real_data_augmentation=affine",
-            "model.latent.digit.invariance_weight=1.0"]
+    both = ['train.terms.real_data_information.codes=["digit"]', 'train.terms.invariant_information.codes=["digit"]']
     overrides = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES, *both]
     trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
     assert throughput.plain_loop_problems(trainer.recipe, trainer.data.shape) == []
@@ -181,11 +180,11 @@ def test_plain_loop_invariance_term_matches_ganzoo(tmp_path):
     assert hardware.count_step_flops(without.step) < 0.95 * plain_flops  # the term costs passes
 
     style = throughput.build_trainer(
-        str(SMOKE_RECIPE), [*overrides, "model.latent.style.invariance_weight=1.0"],
+        str(SMOKE_RECIPE), [*overrides, 'train.terms.invariant_information.codes=["digit", "style"]'],
         torch.device("cpu"), tmp_path / "style", trainer.data,
     )
     problems = throughput.plain_loop_problems(style.recipe, style.data.shape)
-    assert any("model.latent.style.invariance_weight" in p for p in problems)
+    assert any("train.terms.invariant_information.codes" in p for p in problems)
 
 
 def test_health_check_reads_the_end_of_each_runs_real_data_information(tmp_path, capsys):
