@@ -10,11 +10,13 @@ PYTEST_ARGS ?=
 
 .PHONY: install run test test-all bench clean
 
-$(STAMP): pyproject.toml tests/plugin_package/pyproject.toml
+$(STAMP): pyproject.toml tests/plugin_package/pyproject.toml tests/family_package/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	# the example third-party plugin, whose entry point the tests exercise
 	$(BIN)/python -m pip install --quiet ./tests/plugin_package
+	# the example third-party GAN family (a step and a term), trained from a recipe by name
+	$(BIN)/python -m pip install --quiet ./tests/family_package
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,34 @@
+"""BiGAN / ALI for ganzoo: the step and its term, registered through the ``ganzoo`` entry
+point of this package. Configs are imported here; the networks only when a recipe uses them."""
+
+from ganzoo import StepSpec, TermSpec, hookimpl
+from ganzoo_bigan.configs import BiGANConfig, LatentReconstructionConfig, check_bigan
+
+
+@hookimpl
+def ganzoo_steps():
+    return [
+        StepSpec(
+            name="bigan",
+            summary="BiGAN/ALI: G maps z to x, an encoder maps x to z, and D tells (x, E(x)) "
+            "from (G(z), z) (Donahue et al. 2017; Dumoulin et al. 2017)",
+            config=BiGANConfig,
+            factory="ganzoo_bigan.step:BiGANStep",
+            optimizer_roles=("generator", "discriminator"),  # generator: G and the encoder
+            provides=("encoder",),
+            check=check_bigan,
+        )
+    ]
+
+
+@hookimpl
+def ganzoo_terms():
+    return [
+        TermSpec(
+            name="latent_reconstruction",
+            summary="weight * ||E(G(z)) - z||^2 in G's phase: the encoder inverts the generator",
+            config=LatentReconstructionConfig,
+            factory="ganzoo_bigan.latent_reconstruction:LatentReconstruction",
+            needs=("encoder",),
+        )
+    ]
