@@ -242,25 +242,3 @@ def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
             module.train(modes[name])
     return stats
 
-
-def check_training_step(trainer: Any) -> dict[str, torch.Tensor]:
-    """One step of a ``ganzoo.training.Trainer`` behaves as the loop expects: every optimiser
-    role logs its total, every scalar is a finite detached scalar, each role's parameters
-    move, and nothing stays frozen. Returns the step's scalars."""
-    before = {
-        role: [p.detach().clone() for p in params]
-        for role, params in trainer.role_parameters.items()
-    }
-    stats = trainer.train_step(1)
-    for role in trainer.optimizers:
-        assert f"loss/{role}/total" in stats, f"role '{role}' was never stepped"
-    for tag, value in stats.items():
-        assert isinstance(value, torch.Tensor) and value.dim() == 0, f"{tag}: not a scalar"
-        assert not value.requires_grad, f"{tag}: record detached values"
-        assert torch.isfinite(value), f"{tag}: {value}"
-    for role, params in trainer.role_parameters.items():
-        moved = any(not torch.equal(a, p) for a, p in zip(before[role], params, strict=True))
-        assert moved, f"the parameters of role '{role}' did not change"
-    for network in trainer.system.networks.values():
-        assert all(p.requires_grad for p in network.parameters()), "a phase left parameters frozen"
-    return stats

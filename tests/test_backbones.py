@@ -14,9 +14,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganzoo.system import Backbone, Discriminator
-from ganzoo_plugins.infogan.q_head import QHead
 from ganzoo_plugins.backbones import dcgan, ganzoo_backbones, resnet
 from ganzoo_plugins.backbones.configs import DCGANConfig, ResNetConfig
+from ganzoo_plugins.infogan.q_head import QHead
 
 SHAPES = [(1, 28, 28), (1, 32, 32), (3, 32, 32), (3, 64, 64)]
 LATENT = 12
