@@ -19,10 +19,13 @@ Everything runs in ONE process, on one device, with one thread setting:
    each variant; the next round runs the same sides in reverse order (baseline and plain
    always adjacent), so slow drift of the machine hits every side alike and no side always
    goes first.  CUDA is synchronised at the start and end of each timed block only.
-   Images/s is reported as the median and p10/p90 over rounds; ganzoo/plain and
-   variant/baseline as the median (and p10/p90) of per-round ratios.  All sides run in this
-   process with the same ``torch.get_num_threads()`` (checked before every block).
-4. Time spent waiting for data: ``trainer.batches.next()`` is timed inside the timed steps.
+   Images/s (real images per step as the trainer counts them: the batch times
+   ``train.step.discriminator_steps``) is reported as the median and p10/p90 over rounds;
+   ganzoo/plain and variant/baseline as the median (and p10/p90) of per-round ratios.  All
+   sides run in this process with the same ``torch.get_num_threads()`` (checked before every
+   block).
+4. Time spent waiting for data: ``trainer.batches.next()`` (the batch stream the step draws
+   from through its ``StepContext``) is timed inside the timed steps.
    On the CPU that is exact.  On CUDA the kernels are asynchronous, so the share reported
    comes from a separate diagnostic pass that synchronises around every batch draw and
    every step (that pass is not used for any throughput figure).
@@ -134,9 +137,10 @@ class Side:
 
     kind = "?"
 
-    def __init__(self, name: str, device: torch.device):
+    def __init__(self, name: str, device: torch.device, images_per_step: int = 0):
         self.name = name
         self.device = device
+        self.images_per_step = images_per_step  # real images one step consumes
         self.batch_timer: TimedBatches | None = None
         self.blocks: list[dict[str, float]] = []  # one per timed round
         self.error: str | None = None
@@ -151,12 +155,20 @@ class GanzooSide(Side):
     kind = "ganzoo"
 
     def __init__(self, name: str, trainer: Any, overrides: list[str]):
-        super().__init__(name, trainer.device)
+        # images/s as the trainer counts it: batch x discriminator_steps for adversarial steps
+        super().__init__(name, trainer.device, trainer.images_per_step)
         self.trainer = trainer
         self.overrides = overrides
+        # The step draws its batches through the StepContext, which holds the trainer's
+        # batch stream: the timer must replace it there (and on the trainer, for the rest).
+        if getattr(trainer.context, "_batches", None) is not trainer.batches:
+            raise RuntimeError(
+                "cannot time data waiting: trainer.context no longer holds trainer.batches "
+                "as _batches (ganzoo.step.StepContext changed); update GanzooSide"
+            )
         self.batch_timer = TimedBatches(trainer.batches, trainer.device)
         trainer.batches = self.batch_timer
-        trainer.context._batches = self.batch_timer  # the step draws through the timer
+        trainer.context._batches = self.batch_timer
         self.next_step = 1
 
     def step(self) -> None:
@@ -174,7 +186,7 @@ class PlainSide(Side):
         init_std: float, real_data_weight: float = 0.0, augmentation_strength: float = 1.0,
         invariance_weight: float = 0.0, n_cont: int = plain.N_CONT,
     ):
-        super().__init__("plain", device)
+        super().__init__("plain", device, batch_size)
         self.real_data_weight = real_data_weight
         self.augmentation_strength = augmentation_strength
         self.invariance_weight = invariance_weight
@@ -272,8 +284,8 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return {"median": float(p50), "p10": float(p10), "p90": float(p90)}
 
 
-def side_stats(side: Side, batch: int) -> dict[str, Any]:
-    img_s = [batch * b["steps"] / b["seconds"] for b in side.blocks]
+def side_stats(side: Side) -> dict[str, Any]:
+    img_s = [side.images_per_step * b["steps"] / b["seconds"] for b in side.blocks]
     step_ms = [1e3 * b["seconds"] / b["steps"] for b in side.blocks]
     # Process CPU time (all threads) per step: with one thread on a shared CPU it is far
     # less sensitive than wall time to being descheduled.  Not a GPU figure.
@@ -292,13 +304,15 @@ def side_stats(side: Side, batch: int) -> dict[str, Any]:
 
 
 def ratio_stats(num: Side, den: Side) -> dict[str, Any]:
-    """Per-round throughput ratios num/den (rounds are adjacent in time).
+    """Per-round images/s ratios num/den (rounds are adjacent in time).
 
     ``cpu_time`` holds the same ratio computed from process CPU time instead of wall time.
     """
     pairs = list(zip(num.blocks, den.blocks, strict=True))
-    ratios = [(a["steps"] / a["seconds"]) / (b["steps"] / b["seconds"]) for a, b in pairs]
-    cpu = [(a["steps"] / a["cpu_seconds"]) / (b["steps"] / b["cpu_seconds"]) for a, b in pairs]
+    scale = num.images_per_step / den.images_per_step  # 1 whenever the plain loop runs
+    ratios = [scale * (a["steps"] / a["seconds"]) / (b["steps"] / b["seconds"]) for a, b in pairs]
+    cpu = [scale * (a["steps"] / a["cpu_seconds"]) / (b["steps"] / b["cpu_seconds"])
+           for a, b in pairs]
     return {**spread(ratios), "rounds": ratios, "cpu_time": {**spread(cpu), "rounds": cpu}}
 
 
@@ -378,21 +392,33 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
             if c.settings.regularized:
                 want("uniform code posterior_std", c.config.posterior_std, "fixed")
     want("train.step.type", recipe.step.type, "infogan")
-    terms = active_terms(recipe)
-    known = {"mutual_information", "real_data_information", "invariant_information"}
-    want("loss terms", sorted(t.type for t in terms.values() if t.type not in known), [])
-    want("train.terms (mutual_information)", "mutual_information" in [t.type for t in terms.values()], True)
-    for name, t in terms.items():
-        if t.type in ("real_data_information", "invariant_information"):
-            from ganzoo_plugins.infogan.configs import chosen_codes
+    # The loss terms that are on (weight 0 turns one off), by type.  The plain loop has the
+    # MI term always (lambda per code, checked above, times the term's weight 1) and,
+    # optionally, the real-data (IIC) and invariance terms on the categorical code.
+    from ganzoo_plugins.infogan.configs import chosen_codes
 
+    terms = active_terms(recipe)
+    known = ("mutual_information", "real_data_information", "invariant_information")
+    others = [f"{name} ({t.type})" for name, t in terms.items() if t.type not in known]
+    want("train.terms of other types", others, [])
+    for kind in known:
+        count = sum(t.type == kind for t in terms.values())
+        if kind == "mutual_information" or count > 1:
+            want(f"the number of {kind} terms", count, 1)
+    for name, t in terms.items():
+        if t.type == "mutual_information":
+            want(f"train.terms.{name}.weight", t.settings.weight, 1.0)
+        if t.type in ("real_data_information", "invariant_information"):
             chosen = chosen_codes(t.config.codes, recipe.latent)
-            want(f"train.terms.{name}.codes (categorical codes only)",
-                 all(recipe.latent[c].type == "categorical" for c in chosen), True)
+            types = sorted({recipe.latent[c].type for c in chosen if c in recipe.latent})
+            want(f"train.terms.{name}.codes (their types)", types, ["categorical"])
         if t.type == "real_data_information":
             want(f"train.terms.{name}.augmentation", t.config.augmentation, "affine")
-    strengths = {t.config.augmentation_strength for t in terms.values() if hasattr(t.config, "augmentation_strength")}
-    want("one augmentation_strength for every term", len(strengths) <= 1, True)
+    # the plain loop draws both terms' affine copies with one strength
+    strengths = sorted(
+        {t.config.augmentation_strength for t in terms.values() if t.type in known[1:]}
+    )
+    want("augmentation_strength of the real-data and invariance terms", strengths, strengths[:1])
     if recipe.step.type == "infogan":
         q_head = recipe.step.config.q_head
         want("train.step.q_head.hidden", q_head.hidden, 128)
@@ -421,6 +447,9 @@ def check_same_computation(
     errors = []
     if bad:
         errors.append("parameter counts differ: " + ", ".join(bad))
+    if trainer.images_per_step != plain_side.images_per_step:
+        errors.append(f"real images per step differ: {trainer.images_per_step} vs "
+                      f"{plain_side.images_per_step}")
     if rel > FLOP_TOLERANCE:
         errors.append(f"FLOPs per step differ by {100 * rel:.2f}% (> {100 * FLOP_TOLERANCE:.0f}%)")
     if errors:
@@ -564,6 +593,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             baseline_overrides,
         )
         sides.append(baseline)
+        if baseline.images_per_step != batch:
+            print(f"images/s counts {baseline.images_per_step} real images per step "
+                  f"(train.step.discriminator_steps x batch {batch})")
         plain_side: PlainSide | None = None
         equivalence: dict[str, Any] | None = None
         if not args.no_plain:
@@ -664,7 +696,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             for side in order:
                 side.blocks.append(time_block(side, args.steps, threads))
             line = "  ".join(
-                f"{s.name} {batch * s.blocks[-1]['steps'] / s.blocks[-1]['seconds']:.1f}"
+                f"{s.name} {s.images_per_step * s.blocks[-1]['steps'] / s.blocks[-1]['seconds']:.1f}"
                 for s in sides
             )
             print(f"round {r + 1}/{args.repeats} images/s: {line}")
@@ -678,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     # ---- numbers
     results: dict[str, Any] = {}
     for side in sides:
-        stats = side_stats(side, batch)
+        stats = side_stats(side)
         if side is not plain_side:
             prec = side.trainer.settings.precision  # type: ignore[attr-defined]
             peak = peaks[prec]
@@ -787,6 +819,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "load_average": {"start": load_start, "end": load_end},
         "interop_threads": torch.get_num_interop_threads(),
         "batch_size": batch,
+        "images_per_step": baseline.images_per_step,
         "steps": args.steps,
         "warmup": args.warmup,
         "repeats": args.repeats,

@@ -54,8 +54,27 @@ def test_throughput_benchmark_smoke(tmp_path, one_thread, capsys):
     assert len(base["images_per_s_rounds"]) == 1
     assert base["flops_per_step"] > 0 and base["achieved_flops"] > 0
     assert data["matmul_peak_flops"]["fp32"] > 0 and base["peak_fraction"] > 0
-    assert 0.0 <= base["data_fraction"] <= 1.0
+    # the step's batch draws went through the timer (the StepContext draws from it)
+    assert base["data_seconds"] > 0 and 0.0 < base["data_fraction"] < 1.0
+    assert data["images_per_step"] == data["batch_size"] == 16
     assert base["precision"] == "fp32" and not base["channels_last"] and not base["compile"]
+
+
+def test_ganzoo_side_times_the_steps_batch_draws(tmp_path):
+    """The timer replaces the batch stream the step draws from, and images/s counts the real
+    images the trainer counts: every D update of train.step.discriminator_steps draws one."""
+    throughput = _load("throughput")
+    overrides = [*throughput.BASELINE_OVERRIDES, "train.step.discriminator_steps=3"]
+    trainer = throughput.build_trainer(str(SMOKE_RECIPE), overrides, torch.device("cpu"), tmp_path, None)
+    side = throughput.GanzooSide("fp32", trainer, overrides)
+    assert trainer.context._batches is side.batch_timer is trainer.batches
+    assert side.images_per_step == trainer.images_per_step == 3 * 16
+    block = throughput.time_block(side, 2, torch.get_num_threads())
+    assert side.batch_timer.calls == 2 * 3 and 0 < block["data_seconds"] < block["seconds"]
+    assert side.next_step == 3 and trainer.step == 2
+    side.blocks.append(block)
+    stats = throughput.side_stats(side)
+    assert stats["images_per_s"]["median"] == pytest.approx(48 * 2 / block["seconds"])
 
 
 def test_batch_timer_and_diagnostic_pass():
@@ -107,8 +126,12 @@ def test_same_computation_check(tmp_path):
     out = throughput.check_same_computation(trainer, side, 1000, 1005)
     assert side.real_data_weight == 0.0
     assert out["parameters"]["G"]["ganzoo"] == out["parameters"]["G"]["plain"] > 0
+    assert out["parameters"]["Q head"]["ganzoo"] == out["parameters"]["Q head"]["plain"] > 0
     with pytest.raises(throughput.NotSameComputation, match="FLOPs"):
         throughput.check_same_computation(trainer, side, 1000, 1020)
+    bigger = throughput.PlainSide(trainer.batches.images, 16, torch.device("cpu"), 0, 0.02)
+    with pytest.raises(throughput.NotSameComputation, match="real images per step differ: 8 vs 16"):
+        throughput.check_same_computation(trainer, bigger, 1000, 1000)
 
     # A bias before batch norm (the old plain loop) is caught by the parameter counts.
     fc = side.models["G"].fc
@@ -128,7 +151,63 @@ def test_same_computation_check(tmp_path):
         torch.device("cpu"), tmp_path / "rim", trainer.data,
     )
     problems = throughput.plain_loop_problems(rim.recipe, rim.data.shape)
-    assert any("augmentation" in p for p in problems)  # the plain loop has only IIC
+    # the plain loop has only IIC (the affine pairing), not RIM
+    assert problems == ["train.terms.real_data_information.augmentation is 'none'; "
+                        "the plain loop implements 'affine'"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        (["train.terms.gradient_penalty.weight=10"], "train.terms of other types"),
+        (["train.terms.r1.weight=1"], "r1 (r1)"),
+        (["train.terms.mutual_information.weight=2"], "train.terms.mutual_information.weight"),
+        (["train.terms.mutual_information.weight=0"], "the number of mutual_information terms"),
+        (["train.step.discriminator_steps=2"], "train.step.discriminator_steps"),
+        (["train.step.q_head.trains_trunk=false"], "train.step.q_head.trains_trunk"),
+        (["train.step.q_head.batch_norm=false"], "train.step.q_head.batch_norm"),
+        (['train.terms.real_data_information.codes=["digit"]',
+          'train.terms.invariant_information.codes=["digit"]',
+          "train.terms.invariant_information.augmentation_strength=1.5"],
+         "augmentation_strength of the real-data and invariance terms"),
+    ],
+)
+def test_plain_loop_refuses_what_it_does_not_implement(extra, refused):
+    """Step and term settings that parameter and FLOP counts may not reveal are refused."""
+    throughput = _load("throughput")
+    from ganzoo.session import open_recipe
+
+    base = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES]
+    assert throughput.plain_loop_problems(open_recipe(str(SMOKE_RECIPE), base).recipe, (1, 28, 28)) == []
+    recipe = open_recipe(str(SMOKE_RECIPE), [*base, *extra]).recipe
+    problems = throughput.plain_loop_problems(recipe, (1, 28, 28))
+    assert len(problems) == 1 and refused in problems[0], problems
+
+
+def test_plain_loop_options_come_from_the_recipes_terms():
+    """The plain loop's term weights and augmentation strength are read from [train.terms]:
+    a term with weight 0 is off; the strength is the terms' own."""
+    throughput = _load("throughput")
+    from ganzoo.session import open_recipe
+
+    base = [*MNIST_ARCH, *throughput.BASELINE_OVERRIDES]
+    recipe = open_recipe(str(SMOKE_RECIPE), base).recipe
+    assert throughput.term_setting(recipe, "real_data_information") == (0.0, 1.0)
+    both = [
+        'train.terms.real_data_information.codes=["digit"]',
+        "train.terms.real_data_information.weight=0.5",
+        "train.terms.real_data_information.augmentation_strength=1.5",
+        'train.terms.invariant_information.codes=["digit"]',
+        "train.terms.invariant_information.weight=2",
+        "train.terms.invariant_information.augmentation_strength=1.5",
+    ]
+    recipe = open_recipe(str(SMOKE_RECIPE), [*base, *both]).recipe
+    assert throughput.plain_loop_problems(recipe, (1, 28, 28)) == []
+    assert throughput.term_setting(recipe, "real_data_information") == (0.5, 1.5)
+    assert throughput.term_setting(recipe, "invariant_information") == (2.0, 1.5)
+    off = open_recipe(str(SMOKE_RECIPE), [*base, *both, "train.terms.invariant_information.weight=0"])
+    assert throughput.term_setting(off.recipe, "invariant_information") == (0.0, 1.0)
+    assert throughput.plain_loop_problems(off.recipe, (1, 28, 28)) == []
 
 
 def test_plain_loop_real_data_term_matches_ganzoo(tmp_path):
