@@ -150,7 +150,9 @@ def test_conditional_backbones_take_labels_or_refuse_them(name):
         assert not torch.allclose(images, backbone.generator(z, twos))  # G reads the label
         assert not torch.allclose(d(images, zeros), d(images, twos))  # so does D's projection
     with pytest.raises(ValueError, match="pass labels"):
-        d(images)
+        d(images)  # a projection D needs the labels ...
+    with pytest.raises(ValueError, match="pass labels"):
+        backbone.generator(z)  # ... and so does the conditional generator
 
 
 # --------------------------------------------------------------------------- #

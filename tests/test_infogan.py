@@ -12,14 +12,20 @@ from torch import nn
 
 import ganzoo_plugins.infogan.invariance
 import ganzoo_plugins.infogan.real_data
-from conftest import SMOKE_RECIPE
+from conftest import RECIPES, SMOKE_RECIPE
 from ganzoo.errors import UserError
-from ganzoo.recipe import read_toml, resolve
+from ganzoo.plugins import load_plugins
+from ganzoo.recipe import RecipeError, read_toml, resolve
+from ganzoo.step import LossTerm, TermBuild
+from ganzoo.testing import check_loss_term
 from ganzoo.training import Trainer
-from ganzoo_plugins.terms.penalties import gradient_penalty
+from ganzoo_plugins.steps.phase import Phase
+from ganzoo_plugins.terms.penalties import R1Config, R1Penalty, gradient_penalty
 
 REAL_DATA = "real_data_information"
 INVARIANT = "invariant_information"
+CGAN = RECIPES / "smoke" / "cgan_synthetic.toml"
+_REGISTRY = load_plugins(autoload="first-party").registry()
 
 
 def _trainer(registry, tmp_path, terms=None, raw_edit=None, **q_head):
@@ -316,9 +322,11 @@ def test_r1_is_half_gamma_times_the_squared_gradient_norm_on_real_images_and_laz
     assert terms["r1"].item() == pytest.approx(expected.item(), rel=1e-4)
     terms["r1"].backward()  # differentiable: trains D
     assert _net(trainer, "discriminator").trunk.parameters().__next__().grad is not None
-    # every step on the loop: lazily present in the logged scalars, no crash when absent
-    trainer.train_step(1)
-    trainer.train_step(2)
+    # on the loop: only the even steps log (and minimise) it; G's phase never has it
+    assert "loss/discriminator/r1" not in trainer.train_step(1)
+    logged = trainer.train_step(2)
+    assert "loss/discriminator/r1" in logged and "r1/gradient_norm" in logged
+    assert not any(tag.startswith("loss/generator/r1") for tag in logged)
 
 
 def test_relativistic_loss_scores_real_images_in_g_phase(registry, tmp_path):
@@ -347,3 +355,237 @@ def test_one_generator_forward_per_step(registry, tmp_path):
     trainer.train_step(1)
     handle.remove()
     assert len(calls) == 1
+
+
+# --------------------------------------------------------------------------- #
+# More of the MI term and Q's optimiser
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("table_weight", [1.0, 2.0])
+def test_mutual_information_terms_are_lambda_times_each_codes_nll(registry, tmp_path, table_weight):
+    trainer = _trainer(registry, tmp_path, terms={"mutual_information": {"weight": table_weight}})
+    z, fake = _fake_batch(trainer)
+    real = _real(trainer)
+    with torch.no_grad():
+        posterior = trainer.step_impl.posterior(trainer.system.networks, fake)
+    for phase_name in ("discriminator", "generator"):
+        terms, _, _ = _phase_terms(trainer, phase_name, real, fake, z)
+        for name, lam in (("digit", 1.0), ("style", 0.1)):  # the smoke recipe's λ per code
+            e = trainer.latent.entry(name)
+            nll = -e.code.log_likelihood(z[:, e.columns], posterior[:, e.posterior]).mean()
+            assert terms[f"mutual_information/{name}"].item() == pytest.approx(
+                table_weight * lam * nll.item(), rel=1e-4
+            ), (phase_name, name)
+        assert "mutual_information/noise" not in terms  # noise is not regularised
+
+
+def test_q_head_steps_with_the_discriminator_by_default(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    q_ids = {id(p) for p in _net(trainer, "q_head").parameters()}
+    d_ids = {id(p) for g in trainer.optimizers["discriminator"].param_groups for p in g["params"]}
+    g_ids = {id(p) for g in trainer.optimizers["generator"].param_groups for p in g["params"]}
+    assert q_ids <= d_ids and not q_ids & g_ids
+    q_before = _snapshot(_net(trainer, "q_head"))
+    trainer.train_step(1)
+    assert {k for k in _changed(q_before, _net(trainer, "q_head")) if "running" not in k}
+
+
+def test_the_real_data_term_needs_q_in_the_discriminators_optimiser(registry):
+    raw = read_toml(SMOKE_RECIPE)
+    raw["train"]["step"]["q_head"]["optimizer"] = "generator"
+    raw["train"]["terms"][REAL_DATA] = {}
+    with pytest.raises(RecipeError, match="optimizer = 'discriminator'"):
+        resolve(raw, registry)
+
+
+# --------------------------------------------------------------------------- #
+# Generic terms: R1 and the gradient penalty
+# --------------------------------------------------------------------------- #
+
+
+def _known_phase(step: int, name: str = "discriminator") -> tuple[Phase, torch.Tensor]:
+    """A phase whose D(x) = <w, x> + |x|²/2 per sample, so ∇ₓD(x) = w + x."""
+    torch.manual_seed(0)
+    w = torch.randn(1, 1, 4, 4)
+    real, fake = torch.randn(6, 1, 4, 4), torch.randn(6, 1, 4, 4)
+
+    def discriminator(x):
+        return (w * x).flatten(1).sum(1) + 0.5 * x.pow(2).flatten(1).sum(1)
+
+    phase = Phase(name, step, real, fake, torch.zeros(6, 2), None, discriminator(real),
+                  discriminator(fake), discriminator, None)
+    return phase, (w + real).flatten(1).pow(2).sum(1).mean()  # E‖∇D(x)‖² on the real batch
+
+
+def _r1(weight: float, every: int) -> R1Penalty:
+    return R1Penalty(R1Config(every=every), TermBuild("r1", weight, None, None))
+
+
+def test_r1_equals_half_gamma_times_the_mean_squared_gradient_norm():
+    phase, squared_norm = _known_phase(step=1)
+    terms, stats = _r1(10.0, 1).discriminator_terms(phase)
+    assert terms["r1"].item() == pytest.approx(0.5 * 10.0 * squared_norm.item(), rel=1e-5)
+    assert terms["r1"].requires_grad and not stats["r1/gradient_norm"].requires_grad
+    g_phase, _ = _known_phase(step=1, name="generator")
+    assert _r1(10.0, 1).generator_terms(g_phase) == ({}, {})  # D's regulariser only
+
+
+def test_lazy_r1_applies_on_multiples_of_every_scaled_by_every():
+    term = _r1(2.0, 3)
+    for step in (1, 2, 4, 5):
+        assert term.discriminator_terms(_known_phase(step)[0]) == ({}, {}), step
+    for step in (3, 6):
+        phase, squared_norm = _known_phase(step)
+        (value,) = term.discriminator_terms(phase)[0].values()
+        assert value.item() == pytest.approx(3 * 0.5 * 2.0 * squared_norm.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("recipe", [SMOKE_RECIPE, CGAN], ids=["infogan", "conditional"])
+def test_gradient_penalty_term_is_its_weight_times_the_penalty_in_d_phase_only(
+    registry, tmp_path, recipe
+):
+    raw = read_toml(recipe)
+    raw["loss"] = {"type": "wasserstein"}
+    raw["train"].setdefault("terms", {})["gradient_penalty"] = {"weight": 10.0, "target": 0.5}
+    trainer = Trainer(resolve(raw, registry), registry, tmp_path, torch.device("cpu"))
+    step, ctx = trainer.step_impl, trainer.context
+    batch, z = ctx.next_batch(), ctx.sample_latent()
+    fake = step.generate(_net(trainer, "generator"), z, batch)
+    phase = step.discriminator_phase(ctx, batch, fake.detach(), z)
+    torch.manual_seed(5)
+    terms, _ = step.terms["gradient_penalty"].discriminator_terms(phase)
+    torch.manual_seed(5)  # the same per-sample mixing weights
+    expected = gradient_penalty(phase.discriminator, batch.images, fake, target=0.5)
+    assert terms["gradient_penalty"].item() == pytest.approx(10.0 * expected.item(), rel=1e-5)
+    assert step.terms["gradient_penalty"].generator_terms(phase) == ({}, {})
+    logged = trainer.train_step(1)
+    assert "loss/discriminator/gradient_penalty" in logged
+    assert "loss/generator/gradient_penalty" not in logged
+
+
+# --------------------------------------------------------------------------- #
+# The relativistic loss: G's phase scores the real batch
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("recipe", [SMOKE_RECIPE, CGAN], ids=["infogan", "conditional"])
+@pytest.mark.parametrize("loss", ["relativistic_average", "nonsaturating"])
+def test_g_phase_scores_the_real_batch_only_for_a_relativistic_loss(
+    registry, tmp_path, monkeypatch, recipe, loss
+):
+    raw = read_toml(recipe)
+    raw["loss"] = {"type": loss}
+    trainer = Trainer(resolve(raw, registry), registry, tmp_path, torch.device("cpu"))
+    step, ctx = trainer.step_impl, trainer.context
+    discriminator = _net(trainer, "discriminator")
+    batches, inputs, received = [], [], []
+    next_batch = ctx.next_batch
+    monkeypatch.setattr(ctx, "next_batch", lambda: batches.append(next_batch()) or batches[-1])
+    generator_loss = step.loss.generator_loss
+    monkeypatch.setattr(step.loss, "generator_loss", lambda fake_logits, real_logits=None: (
+        received.append(real_logits) or generator_loss(fake_logits, real_logits)))
+    handle = discriminator.register_forward_pre_hook(lambda m, args: inputs.append(args[0]))
+    accumulated = []
+    hooks = [p.register_post_accumulate_grad_hook(lambda p: accumulated.append(id(p)))
+             for p in discriminator.parameters()]
+    trainer.train_step(1)
+    handle.remove()
+    for hook in hooks:
+        hook.remove()
+
+    (real_logits,) = received
+    (batch,) = batches
+    if loss == "nonsaturating":
+        assert real_logits is None and len(inputs) == 3  # D: real, fake; G: fake
+        return
+    assert len(inputs) == 4 and inputs[-1] is batch.images  # G's phase: fake, then the real batch
+    with torch.no_grad():  # D did not change in G's phase, so it scores the batch the same way
+        labels = batch.labels if step.uses_labels else None
+        expected = discriminator(batch.images, labels)
+    assert torch.allclose(real_logits.detach(), expected, atol=1e-5)
+    # G's loss reads D's real logits, but D is frozen in G's phase: one accumulation per param.
+    assert sorted(accumulated) == sorted(id(p) for p in discriminator.parameters())
+
+
+@pytest.mark.parametrize("terms, key", [
+    # the smoke recipe's [train.terms.mutual_information] comes first
+    ({"second": {"type": "mutual_information"}}, "mutual_information/digit"),
+    ({"first": {"type": "gradient_penalty"}, "second": {"type": "gradient_penalty"}}, "gradient_penalty"),
+])
+def test_a_loss_name_from_two_term_tables_is_a_clear_error(registry, tmp_path, terms, key):
+    trainer = _trainer(registry, tmp_path, terms=terms)
+    with pytest.raises(UserError, match=f"train.terms.second: adds a loss named '{key}'"):
+        trainer.train_step(1)
+    assert all(p.requires_grad for n in trainer.system.networks.values() for p in n.parameters())
+
+
+# --------------------------------------------------------------------------- #
+# Conformance: every registered term, in both phases of every step that serves it
+# --------------------------------------------------------------------------- #
+
+# One recipe per registered step; a new first-party step must add one here.
+_STEP_RECIPES = {"infogan": SMOKE_RECIPE, "adversarial": CGAN}
+
+
+def _term_cases():
+    for term in _REGISTRY.names("term"):
+        needs = _REGISTRY.get("term", term).needs
+        for step in _REGISTRY.names("step"):
+            if all(need in _REGISTRY.get("step", step).provides for need in needs):
+                yield pytest.param(term, step, id=f"{term}-{step}")
+
+
+def test_every_registered_step_has_a_conformance_recipe():
+    assert set(_REGISTRY.names("step")) == set(_STEP_RECIPES)
+
+
+@pytest.mark.parametrize("term, step_name", list(_term_cases()))
+def test_every_term_conforms_in_both_phases(registry, tmp_path, term, step_name):
+    raw = read_toml(_STEP_RECIPES[step_name])
+    raw["train"].setdefault("terms", {})[term] = {"weight": 0.5}
+    trainer = Trainer(resolve(raw, registry), registry, tmp_path, torch.device("cpu"))
+    step, ctx = trainer.step_impl, trainer.context
+    term_impl = step.terms[term]
+    params = [p for network in trainer.system.networks.values() for p in network.parameters()]
+    ctx.step = 1
+    batch, z = ctx.next_batch(), ctx.sample_latent()
+    fake = step.generate(_net(trainer, "generator"), z, batch)
+    d_phase = step.discriminator_phase(ctx, batch, fake.detach(), z)
+    d_terms, _ = check_loss_term(term_impl, d_phase, params)
+    with ctx.frozen(step.frozen_in_generator_phase(ctx.networks)):  # as the step runs G's phase
+        g_phase = step.generator_phase(ctx, batch, fake, z)
+        g_terms, _ = check_loss_term(term_impl, g_phase, params)
+    assert d_terms or g_terms, f"term '{term}' adds no loss to either phase"
+
+
+class _Broken(LossTerm):
+    def __init__(self, fault):
+        self.fault = fault
+
+    def discriminator_terms(self, phase):
+        value = phase.discriminator(phase.real).mean()
+        if self.fault == "backward":
+            value.backward(retain_graph=True)
+        if self.fault == "detached":
+            return {"broken": value.detach()}, {}
+        if self.fault == "stat":
+            return {}, {"broken": value}
+        if self.fault == "in_place":
+            phase.real.mul_(2)
+        return {"broken": value}, {}
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("backward", "must not call backward"),
+    ("detached", "not differentiable"),
+    ("stat", "must be detached"),
+    ("in_place", "modified phase.real in place"),
+])
+def test_check_loss_term_catches_a_broken_term(fault, message):
+    weight = nn.Parameter(torch.ones(1, 1, 4, 4))
+    real = torch.randn(6, 1, 4, 4)
+    phase = Phase("discriminator", 1, real, real, torch.zeros(6, 2), None, None, torch.zeros(6),
+                  lambda x: (weight * x).flatten(1).sum(1), None)
+    with pytest.raises(AssertionError, match=message):
+        check_loss_term(_Broken(fault), phase, [weight])
