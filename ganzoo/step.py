@@ -101,6 +101,34 @@ class LossTerm:
         return {}, {}
 
 
+def add_term_shares(
+    terms: dict[str, LossTerm],
+    phase_name: str,
+    phase: Any,
+    losses: dict[str, Tensor],
+    stats: dict[str, Tensor],
+) -> None:
+    """Add every loss term's share of one phase to ``losses`` and ``stats``, in recipe order.
+
+    ``phase_name`` is "discriminator" or "generator" (which method of each term to call). A
+    loss name already in ``losses`` (two tables of one term, say) is a ``UserError`` naming
+    the table; every step that has terms calls this rather than writing the loop again.
+    """
+    from ganzoo.errors import UserError
+
+    for name, term in terms.items():
+        method = term.discriminator_terms if phase_name == "discriminator" else term.generator_terms
+        extra, extra_stats = method(phase)
+        clash = sorted(set(extra) & set(losses))
+        if clash:
+            raise UserError(
+                f"train.terms.{name}: adds a loss named '{clash[0]}' that this phase already "
+                "has (two tables of the same term?)"
+            )
+        losses.update(extra)
+        stats.update(extra_stats)
+
+
 @attrs.frozen
 class TermBuild:
     """What a term factory gets besides its config."""

@@ -2,8 +2,9 @@
 
 Q outputs K logits; log Q(c|x) is minus the cross-entropy of those *logits* (no softmax
 before the loss), and H(c) = ln K, so the MI lower bound approaches ln K as Q learns.
-With ``real_data_weight`` the code also offers the real-data term (see
-``real_data_information``): Q's categories should split *real* images confidently and evenly.
+The code also offers InfoGAN's real-data term (``real_data_information``, used by the
+``real_data_information`` loss term): Q's categories should split *real* images confidently
+and evenly.
 """
 
 from __future__ import annotations

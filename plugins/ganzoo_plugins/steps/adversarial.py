@@ -17,8 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo import param
-from ganzoo.errors import UserError
-from ganzoo.step import Batch, NetworkParts, StepBuild, StepContext, TrainingStep
+from ganzoo.step import Batch, NetworkParts, StepBuild, StepContext, TrainingStep, add_term_shares
 from ganzoo_plugins.steps.phase import Phase
 
 
@@ -146,16 +145,4 @@ class AdversarialStep(TrainingStep):
 
     def add_terms(self, phase: Phase, terms: dict[str, Tensor], stats: dict[str, Tensor]) -> None:
         """Each loss term's share of this phase, in recipe order."""
-        for name, term in self.terms.items():
-            if phase.name == "discriminator":
-                extra, extra_stats = term.discriminator_terms(phase)
-            else:
-                extra, extra_stats = term.generator_terms(phase)
-            for key in extra:
-                if key in terms:
-                    raise UserError(
-                        f"train.terms.{name}: adds a loss named '{key}' that this phase already "
-                        "has (two tables of the same term?)"
-                    )
-            terms.update(extra)
-            stats.update(extra_stats)
+        add_term_shares(self.terms, phase.name, phase, terms, stats)
