@@ -177,7 +177,9 @@ class TrainingStep(abc.ABC):
 
     def sampler(self, networks: dict[str, nn.Module]) -> nn.Module:
         """What maps latents ``[N, D]`` alone to images, for grids, evaluation and ``ganzoo
-        sample``: the generator, or for a conditional step one that picks the labels."""
+        sample``: the generator, or for a conditional step a module called as
+        ``sampler(z, labels=None)`` that draws the given classes ``[N]`` (cycling through
+        the classes when labels is None)."""
         return networks["generator"]
 
     def posterior(self, networks: dict[str, nn.Module], images: Tensor) -> Tensor | None:

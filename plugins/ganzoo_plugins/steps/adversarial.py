@@ -41,16 +41,18 @@ def check_adversarial(config: Any, recipe: Any) -> list[tuple[str, str]]:
 
 
 class CyclingLabels(nn.Module):
-    """A conditional generator for grids and evaluation: image i gets class i mod K, so each
-    row of a grid as wide as a multiple of K walks through the classes."""
+    """A conditional generator for grids and evaluation: ``forward(z, labels)`` draws the
+    given classes; without labels image i gets class i mod K, so each row of a grid as wide
+    as a multiple of K walks through the classes."""
 
     def __init__(self, generator: nn.Module, num_classes: int):
         super().__init__()
         self.generator = generator
         self.num_classes = num_classes
 
-    def forward(self, z: Tensor) -> Tensor:
-        labels = torch.arange(z.shape[0], device=z.device) % self.num_classes  # [N]
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if labels is None:
+            labels = torch.arange(z.shape[0], device=z.device) % self.num_classes  # [N]
         return self.generator(z, labels)
 
 
