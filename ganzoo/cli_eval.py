@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli_options import device_option, plugin_options
+from ganzoo.cli_options import device_option, plugin_options, weights_option
 
 
 def register(group: click.Group) -> None:
@@ -23,6 +23,7 @@ def register(group: click.Group) -> None:
 @click.option("--metric", "metrics", multiple=True, metavar="NAME", help="Run only this metric (repeatable); default: every registered metric.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs (default: RUN_DIR/eval).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the evaluation's random draws.")
+@weights_option
 @plugin_options
 def eval_command(
     run: Path,
@@ -32,6 +33,7 @@ def eval_command(
     metrics: tuple[str, ...],
     out: Path | None,
     seed: int,
+    weights: str,
     plugins: tuple[str, ...],
     strict_plugins: bool,
 ) -> None:
@@ -51,12 +53,13 @@ def eval_command(
 
     from ganzoo.evaluation import evaluate, load_run, write_hparams
     from ganzoo.runtime import resolve_device
+    from ganzoo.system import describe_weights
 
     def say(message: str) -> None:
         click.echo(message, err=True)
 
     torch_device = resolve_device(device)
-    loaded = load_run(run, torch_device, plugins, strict=strict_plugins)
+    loaded = load_run(run, torch_device, plugins, strict=strict_plugins, weights=weights)
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     for name in metrics:
@@ -64,6 +67,7 @@ def eval_command(
     out_dir = out if out is not None else loaded.run_dir / "eval"
     writer = _open_writer(loaded.run_dir, say)
     say(f"evaluating {loaded.checkpoint} (step {loaded.step}) on {torch_device}")
+    say(describe_weights(loaded.system, loaded.recipe))
     try:
         report = evaluate(
             loaded,

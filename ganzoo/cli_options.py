@@ -29,3 +29,15 @@ def device_option(func: Any) -> Any:
     return click.option(
         "--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."
     )(func)
+
+
+def weights_option(func: Any) -> Any:
+    """``--weights auto|ema|raw``: which generator weights a loaded run samples with."""
+    return click.option(
+        "--weights",
+        type=click.Choice(["auto", "ema", "raw"]),
+        default="auto",
+        show_default=True,
+        help="Generator weights: its moving average (train.ema_decay) when the run kept one "
+        "(auto), the average (ema), or G as trained (raw).",
+    )(func)

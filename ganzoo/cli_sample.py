@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ganzoo.cli_options import device_option, plugin_options
+from ganzoo.cli_options import device_option, plugin_options, weights_option
 
 
 def register(group: click.Group) -> None:
@@ -39,6 +39,7 @@ def register(group: click.Group) -> None:
 @click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2), help="Columns of a continuous --traverse.")
 @click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
 @click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10), help="GIF frame duration in milliseconds.")
+@weights_option
 @plugin_options
 def sample(
     run: Path,
@@ -53,6 +54,7 @@ def sample(
     steps: int,
     gif: Path | None,
     frame_ms: int,
+    weights: str,
     plugins: tuple[str, ...],
     strict_plugins: bool,
 ) -> None:
@@ -76,9 +78,12 @@ def sample(
     check_output(out, ".png", "--out")
     if gif is not None:
         check_output(gif, ".gif", "--gif")
-    loaded = load_generator(run, resolve_device(device), plugins, strict_plugins=strict_plugins)
+    loaded = load_generator(
+        run, resolve_device(device), plugins, strict_plugins=strict_plugins, weights=weights
+    )
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
+    click.echo(loaded.weights, err=True)
     result = run_sample(
         loaded,
         out,

@@ -5,6 +5,7 @@ factory returns a :class:`Metric`; ``evaluate()`` runs the chosen metrics over o
 :class:`EvalContext` and assembles the report, a plain JSON-ready dict::
 
     {"checkpoint": str, "step": int, "recipe": str, "dataset": str, "samples": int,
+     "generator_weights": "ema" | "raw",  # which weights of G generated the samples
      "codes": {NAME: {"type": str, "kind": "categorical"|"continuous", ...}},
      "frechet_distance": float | None,
      "summary": {KEY: float | None},  # every key a registered metric declares
@@ -128,9 +129,11 @@ def load_run(
     plugin_options: Sequence[str] = (),
     *,
     strict: bool = False,
+    weights: str = "auto",
 ) -> LoadedRun:
-    """Rebuild every network of a run (``ganzoo.system.load_system``) for evaluation."""
-    return load_system(path, device, plugin_options, strict=strict)
+    """Rebuild every network of a run (``ganzoo.system.load_system``) for evaluation;
+    ``weights`` chooses the generator's ("auto": its EMA when the run kept one)."""
+    return load_system(path, device, plugin_options, strict=strict, weights=weights)
 
 
 # -- the context metrics see ---------------------------------------------------------------------
@@ -347,6 +350,7 @@ def evaluate(
         "recipe": run.recipe.name,
         "dataset": run.recipe.data.type,
         "samples": int(samples),
+        "generator_weights": run.system.generator_weights,
         "codes": code_skeleton(run.recipe, run.system),
         "frechet_distance": None,
         "summary": dict.fromkeys(summary_keys(registry)),

@@ -15,12 +15,18 @@ def to_display(images: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, z: Tensor, batch: int = 256) -> Tensor:
-    """Images for ``z [N, D]`` in eval mode (batch-norm running statistics), in chunks."""
+def generate(
+    generator: nn.Module, z: Tensor, batch: int = 256, labels: Tensor | None = None
+) -> Tensor:
+    """Images for ``z [N, D]`` (and, for a conditional sampler, ``labels [N]``) in eval mode
+    (batch-norm running statistics), in chunks."""
     was_training = generator.training
     generator.eval()
     try:
-        return torch.cat([generator(chunk).float() for chunk in z.split(batch)])
+        if labels is None:
+            return torch.cat([generator(chunk).float() for chunk in z.split(batch)])
+        pairs = zip(z.split(batch), labels.split(batch), strict=True)
+        return torch.cat([generator(chunk, y).float() for chunk, y in pairs])
     finally:
         generator.train(was_training)
 
@@ -48,3 +54,12 @@ def traversal_grids(
 def sample_grid(generator: nn.Module, z: Tensor) -> Tensor:
     images = to_display(generate(generator, z))
     return make_grid(images, nrow=int(max(1, round(len(images) ** 0.5))), padding=2, pad_value=0.5)
+
+
+def class_grid(generator: nn.Module, z: Tensor, num_classes: int) -> Tensor:
+    """One row per class of a conditional sampler, the same noise ``z [C, D]`` down each
+    column, so a column shows what one draw becomes for every class. ``[3, H, W]``."""
+    columns = z.shape[0]
+    labels = torch.arange(num_classes, device=z.device).repeat_interleave(columns)  # [K * C]
+    images = to_display(generate(generator, z.repeat(num_classes, 1), labels=labels))
+    return make_grid(images, nrow=columns, padding=2, pad_value=0.5)

@@ -75,6 +75,14 @@ class TrainSettings:
     )
     rollback_lr_factor: float = param(0.5, "learning-rate factor after a rollback", gt=0, le=1)
     sync_batchnorm: bool = param(False, "multi-process runs: synchronise batch-norm statistics")
+    ema_decay: float = param(
+        0.0,
+        "exponential moving average of G's weights (and batch-norm buffers), e.g. 0.999; "
+        "grids, in-training evaluation, eval and sample use it; 0: off",
+        ge=0,
+        lt=1,
+    )
+    ema_start: int = param(0, "step from which G's weights are averaged (copied at that step)", ge=0)
 
 
 @attrs.frozen

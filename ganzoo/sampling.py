@@ -36,6 +36,8 @@ class LoadedGenerator:
     step: int
     device: torch.device
     warnings: tuple[str, ...] = ()
+    num_classes: int = 0  # > 0: a conditional generator, called generator(z, labels)
+    weights: str = ""  # which weights of G it samples with, in words
 
 
 def load_generator(
@@ -44,15 +46,20 @@ def load_generator(
     plugin_options: Sequence[str] = (),
     *,
     strict_plugins: bool = False,
+    weights: str = "auto",
 ) -> LoadedGenerator:
-    """Rebuild the generator and latent space of a run from its checkpoint."""
-    from ganzoo.system import load_system
+    """Rebuild the generator and latent space of a run from its checkpoint (its EMA weights
+    when the run kept them, unless ``weights`` is "raw")."""
+    from ganzoo.system import describe_weights, load_system
 
-    run = load_system(path, device, plugin_options, strict=strict_plugins, only=("generator",))
+    run = load_system(
+        path, device, plugin_options, strict=strict_plugins, only=("generator",), weights=weights
+    )
     system = run.system
     return LoadedGenerator(
         system.generator, system.latent, system.image_shape, run.checkpoint, run.step, device,
-        tuple(run.warnings),
+        tuple(run.warnings), system.num_classes if system.conditional else 0,
+        describe_weights(system, run.recipe),
     )
 
 

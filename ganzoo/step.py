@@ -100,6 +100,42 @@ class LossTerm:
     def generator_terms(self, phase: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         return {}, {}
 
+    def lazy_intervals(self) -> dict[str, int]:
+        """Roles this term regularises lazily, with the interval k (StyleGAN2): on steps
+        divisible by k the term is its own optimiser step of that role, and the loop scales
+        the role's learning rate by k/(k+1) and its Adam betas to β^(k/(k+1)). Empty (the
+        default): the term is part of every step's phase. Steps that provide "adversarial"
+        run lazy terms (``lazy_term_shares``)."""
+        return {}
+
+
+def lazy_ratio(terms: dict[str, LossTerm], role: str) -> float:
+    """StyleGAN2's optimiser correction for lazy regularisation of ``role``: k/(k+1) per
+    lazy term (1.0 when none), so lr and betas over k+1 optimiser steps match k plain ones."""
+    ratio = 1.0
+    for term in terms.values():
+        interval = term.lazy_intervals().get(role, 1)
+        if interval > 1:
+            ratio *= interval / (interval + 1)
+    return ratio
+
+
+def lazy_term_shares(
+    terms: dict[str, LossTerm], phase_name: str, step: int, phase: Any
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The shares of the terms that regularise ``phase_name`` lazily and are due at ``step``;
+    the step minimises them as a separate optimiser step (empty when none is due)."""
+    due = {
+        name: term
+        for name, term in terms.items()
+        if (k := term.lazy_intervals().get(phase_name, 1)) > 1 and step % k == 0
+    }
+    losses: dict[str, Tensor] = {}
+    stats: dict[str, Tensor] = {}
+    if due:
+        add_term_shares(due, phase_name, phase, losses, stats, lazy=True)
+    return losses, stats
+
 
 def add_term_shares(
     terms: dict[str, LossTerm],
@@ -107,16 +143,22 @@ def add_term_shares(
     phase: Any,
     losses: dict[str, Tensor],
     stats: dict[str, Tensor],
+    *,
+    lazy: bool = False,
 ) -> None:
     """Add every loss term's share of one phase to ``losses`` and ``stats``, in recipe order.
 
     ``phase_name`` is "discriminator" or "generator" (which method of each term to call). A
     loss name already in ``losses`` (two tables of one term, say) is a ``UserError`` naming
     the table; every step that has terms calls this rather than writing the loop again.
+    Terms that regularise this phase lazily are left out (``lazy_term_shares`` runs them)
+    unless ``lazy``.
     """
     from ganzoo.errors import UserError
 
     for name, term in terms.items():
+        if not lazy and term.lazy_intervals().get(phase_name, 1) > 1:
+            continue
         method = term.discriminator_terms if phase_name == "discriminator" else term.generator_terms
         extra, extra_stats = method(phase)
         clash = sorted(set(extra) & set(losses))

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import torch
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ganzoo.errors import UserError, brief
 from ganzoo.latent import LatentSpace
@@ -67,27 +68,56 @@ class Discriminator(nn.Module):
         return (logits, features) if return_features else logits
 
 
+EMA_NETWORK = "generator_ema"  # its name in checkpoints' "models"
+
+
+def generator_average(generator: nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of ``generator``'s parameters and buffers (batch-norm
+    statistics: G samples in eval mode), by ``torch.optim.swa_utils``. Its first update
+    copies G; each later one moves it ``1 - decay`` of the way to G."""
+    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
 @attrs.define(eq=False)
 class GANSystem:
-    """Everything a recipe's model builds: named networks, the latent space and the step."""
+    """Everything a recipe's model builds: named networks, the latent space, the step and its
+    loss terms, and (``train.ema_decay`` > 0) a moving average of the generator."""
 
     networks: dict[str, nn.Module]
     latent: LatentSpace
     step: TrainingStep
     image_shape: tuple[int, int, int]
     num_classes: int = 0
+    terms: dict[str, LossTerm] = attrs.field(factory=dict)
+    ema: AveragedModel | None = None
+    use_ema: bool = True  # sample with the average once it holds weights (``--weights``)
+
+    @property
+    def conditional(self) -> bool:
+        """Whether ``generator`` takes labels: ``generator(z, labels [N])`` draws those classes
+        of ``num_classes`` (the step trains on labels; ``num_classes`` alone is the data's)."""
+        return bool(self.num_classes) and bool(getattr(self.step, "uses_labels", False))
+
+    @property
+    def generator_weights(self) -> str:
+        """Which weights ``generator`` samples with: "ema" or "raw"."""
+        averaged = self.ema is not None and int(self.ema.n_averaged) > 0
+        return "ema" if averaged and self.use_ema else "raw"
 
     @property
     def generator(self) -> nn.Module:
-        """Latents ``[N, D]`` -> images (the step's ``sampler``: for display and evaluation)."""
+        """Latents ``[N, D]`` -> images (the step's ``sampler``: for display and evaluation),
+        with the EMA weights of G when ``generator_weights`` is "ema"."""
+        if self.generator_weights == "ema":
+            return self.step.sampler({**self.networks, "generator": self.ema.module})  # type: ignore[union-attr]
         return self.step.sampler(self.networks)
 
     def modules(self) -> list[nn.Module]:
-        return list(self.networks.values())
+        return list(self.networks.values()) + ([self.ema] if self.ema is not None else [])
 
     def to(self, device: torch.device, memory_format: Any = None) -> GANSystem:
         kwargs = {"memory_format": memory_format} if memory_format is not None else {}
-        for network in self.networks.values():
+        for network in self.modules():
             network.to(device, **kwargs)
         return self
 
@@ -95,16 +125,21 @@ class GANSystem:
         """The step's inference of the codes from ``images`` (see ``TrainingStep.posterior``)."""
         return self.step.posterior(self.networks, images)
 
+    def named_modules(self) -> dict[str, nn.Module]:
+        """Every module a checkpoint holds, by name (the EMA as ``EMA_NETWORK``)."""
+        return {**self.networks, **({EMA_NETWORK: self.ema} if self.ema is not None else {})}
+
     def state_dicts(self) -> dict[str, dict[str, Tensor]]:
-        return {name: network.state_dict() for name, network in self.networks.items()}
+        return {name: network.state_dict() for name, network in self.named_modules().items()}
 
     def load_state_dicts(
         self, models: dict[str, Any], source: str, only: Sequence[str] | None = None
     ) -> None:
         """Load saved weights by network name; a mismatch is a ``UserError`` naming ``source``."""
-        for name in only or list(self.networks):
+        modules = self.named_modules()
+        for name in only or list(modules):
             try:
-                self.networks[name].load_state_dict(models[name])
+                modules[name].load_state_dict(models[name])
             except (KeyError, RuntimeError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise UserError(
@@ -133,9 +168,8 @@ def _built(kind: str, path: str, build: Any) -> Any:
         raise UserError(f"{path}: cannot build the {kind} with these parameters ({brief(exc)})") from None
 
 
-def build_step(recipe: Recipe, registry: Any, latent: LatentSpace) -> TrainingStep:
-    """The recipe's loss, loss terms and training step (no networks yet)."""
-    loss = registry.get("loss", recipe.loss.type).build(recipe.loss.config)
+def build_terms(recipe: Recipe, registry: Any, latent: LatentSpace) -> dict[str, LossTerm]:
+    """The recipe's loss terms in recipe order; weight 0 turns one off (not built)."""
     terms: dict[str, LossTerm] = {}
     for name, table in recipe.terms.items():
         if table.settings.weight == 0:  # weight 0 turns a term off: not built, costs nothing
@@ -143,6 +177,16 @@ def build_step(recipe: Recipe, registry: Any, latent: LatentSpace) -> TrainingSt
         spec = registry.get("term", table.type)
         context = TermBuild(name, table.settings.weight, latent, recipe)
         terms[name] = _built("term", f"train.terms.{name}", lambda: spec.build(table.config, context))  # noqa: B023
+    return terms
+
+
+def build_step(
+    recipe: Recipe, registry: Any, latent: LatentSpace, terms: dict[str, LossTerm] | None = None
+) -> TrainingStep:
+    """The recipe's loss and training step with its loss terms (no networks yet)."""
+    loss = registry.get("loss", recipe.loss.type).build(recipe.loss.config)
+    if terms is None:
+        terms = build_terms(recipe, registry, latent)
     spec = registry.get("step", recipe.step.type)
     context = StepBuild(loss, terms, latent, recipe)
     step = _built("step", "train.step", lambda: spec.build(recipe.step.config, context))
@@ -159,7 +203,8 @@ def build_system(
 ) -> GANSystem:
     """Build the named networks, latent space and step; plugin errors become user errors."""
     latent = build_latent_space(recipe, registry)
-    step = build_step(recipe, registry, latent)
+    terms = build_terms(recipe, registry, latent)
+    step = build_step(recipe, registry, latent, terms)
     spec = registry.get("backbone", recipe.backbone.type)
     where = f"model.backbone ({recipe.backbone.type})"
 
@@ -189,10 +234,27 @@ def build_system(
             f"step '{recipe.step.type}' built {sorted(networks)}: expected nn.Modules by name, "
             "one of them 'generator'"
         )
-    return GANSystem(dict(networks), latent, step, image_shape, num_classes)
+    decay = recipe.train.ema_decay
+    ema = generator_average(networks["generator"], decay) if decay > 0 else None
+    return GANSystem(dict(networks), latent, step, image_shape, num_classes, terms, ema)
 
 
 # -- rebuilding a run --------------------------------------------------------------------------
+WEIGHT_CHOICES = ("auto", "ema", "raw")
+
+
+def describe_weights(system: GANSystem, recipe: Recipe) -> str:
+    """One line on which generator weights a loaded run samples with."""
+    if system.generator_weights == "ema":
+        return (
+            f"generator weights: EMA (decay {recipe.train.ema_decay:g}, averaged over "
+            f"{int(system.ema.n_averaged)} steps from step {recipe.train.ema_start})"  # type: ignore[union-attr]
+        )
+    if system.ema is not None and int(system.ema.n_averaged) > 0:
+        return "generator weights: raw G (--weights raw; the run also holds an EMA)"
+    return "generator weights: G (the run keeps no moving average)"
+
+
 @attrs.define(eq=False)
 class LoadedRun:
     """A system rebuilt from a checkpoint, with what built it."""
@@ -215,10 +277,15 @@ def load_system(
     *,
     strict: bool = False,
     only: Sequence[str] | None = None,
+    weights: str = "auto",
 ) -> LoadedRun:
     """Rebuild the system of a run directory (its newest valid checkpoint) or of one ``.pt``
     file, weights loaded (every network, or the ones named in ``only``), in eval mode on
-    ``device``. Every problem is a ``UserError``."""
+    ``device``. ``weights`` picks what the generator samples with: "auto" (the EMA of G when
+    the run kept one, else G), "ema" (an error if it kept none) or "raw" (G itself). Every
+    problem is a ``UserError``."""
+    if weights not in WEIGHT_CHOICES:
+        raise UserError(f"--weights {weights}: accepted are {', '.join(WEIGHT_CHOICES)}")
     from ganzoo import checkpoint as ckpt
     from ganzoo.data import load_dataset
     from ganzoo.session import open_saved_recipe
@@ -233,10 +300,18 @@ def load_system(
     system = build_system(
         recipe, registry, tuple(int(s) for s in shape), int(payload.get("num_classes", 0))  # type: ignore[arg-type]
     )
+    if only is not None and system.ema is not None and "generator" in only:
+        only = (*only, EMA_NETWORK)
     system.load_state_dicts(payload["models"], str(checkpoint), only)
     system.to(device)
-    for network in system.networks.values():
+    for network in system.modules():
         network.eval()
+    system.use_ema = weights != "raw"
+    if weights == "ema" and system.generator_weights != "ema":
+        raise UserError(
+            f"--weights ema: {checkpoint} holds no moving average of G (train.ema_decay = "
+            f"{recipe.train.ema_decay:g}, or the average had not started by step {payload['step']})"
+        )
     return LoadedRun(
         system=system,
         recipe=recipe,

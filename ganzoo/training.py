@@ -25,11 +25,11 @@ from ganzoo import checkpoint as ckpt
 from ganzoo import run_state
 from ganzoo.data import ImageData, InMemoryBatches, load_dataset
 from ganzoo.errors import UserError
-from ganzoo.images import sample_grid, traversal_grids
+from ganzoo.images import class_grid, sample_grid, traversal_grids
 from ganzoo.recipe import Recipe
 from ganzoo.runtime import Distributed, autocast_context, check_precision, seed_everything
 from ganzoo.scalars import NonFiniteLoss, ScalarLog
-from ganzoo.step import StepContext
+from ganzoo.step import StepContext, lazy_ratio
 from ganzoo.system import GANSystem, build_system
 
 
@@ -155,7 +155,14 @@ class Trainer:
     def _optimizer(self, role: str) -> torch.optim.Optimizer:
         table = self.recipe.optimizers[role]
         spec = self.registry.get("optimizer", table.type)
-        return spec.build(table.config, self.role_parameters[role])
+        optimizer = spec.build(table.config, self.role_parameters[role])
+        ratio = lazy_ratio(self.system.terms, role)
+        if ratio != 1.0:  # lazy regularisers take extra optimiser steps (StyleGAN2's mb_ratio)
+            for group in optimizer.param_groups:
+                group["lr"] *= ratio
+                if "betas" in group:
+                    group["betas"] = tuple(beta**ratio for beta in group["betas"])
+        return optimizer
 
     def _labels(self) -> torch.Tensor | None:
         if not self.step_impl.uses_labels:
@@ -207,6 +214,9 @@ class Trainer:
         self._set_lrs(step)
         self.context.step = step
         self.step_impl.run(self.context)
+        ema = self.system.ema
+        if ema is not None and step >= self.settings.ema_start:
+            ema.update_parameters(self.system.networks["generator"])
         return self.context.take_stats()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -232,6 +242,11 @@ class Trainer:
         samples = self.run_dir / "samples"
         samples.mkdir(exist_ok=True)
         save_image(grid, samples / f"step_{step:08d}.png")
+        if self.system.conditional:
+            columns = min(len(self.fixed_z), 10)
+            grid = class_grid(self.system.generator, self.fixed_z[:columns], self.system.num_classes)
+            self.writer.add_image("samples/per_class", grid, step)
+            save_image(grid, samples / f"per_class_step_{step:08d}.png")
         span = tuple(self.settings.traversal_range)
         grids = traversal_grids(
             self.system.generator,
@@ -314,6 +329,11 @@ class Trainer:
         """Train until ``train.steps``; returns the last logged scalars."""
         settings = self.settings
         self._open_writer()
+        if self.system.ema is not None and self.dist.is_main and self.step == 0:
+            print(
+                f"EMA of G: decay {settings.ema_decay:g} from step {max(settings.ema_start, 1)}; "
+                "grids, in-training evaluation, eval and sample use the averaged weights"
+            )
         self._call_hook("ganzoo_run_start", run_dir=self.run_dir, recipe=self.recipe.to_dict())
         handlers = {}
         for signum in (signal.SIGINT, signal.SIGTERM):

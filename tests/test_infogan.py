@@ -16,7 +16,7 @@ from conftest import RECIPES, SMOKE_RECIPE
 from ganzoo.errors import UserError
 from ganzoo.plugins import load_plugins
 from ganzoo.recipe import RecipeError, read_toml, resolve
-from ganzoo.step import LossTerm, TermBuild
+from ganzoo.step import LossTerm, TermBuild, add_term_shares, lazy_ratio, lazy_term_shares
 from ganzoo.testing import check_loss_term
 from ganzoo.training import Trainer
 from ganzoo_plugins.steps.phase import Phase
@@ -312,9 +312,6 @@ def test_r1_is_half_gamma_times_the_squared_gradient_norm_on_real_images_and_laz
     z, fake = _fake_batch(trainer)
     real = _real(trainer)
     phase = trainer.step_impl.discriminator_phase(trainer.context, real, fake.detach(), z)
-    phase.step = 1
-    assert term.discriminator_terms(phase) == ({}, {})  # lazy: not on odd steps
-    phase.step = 2
     terms, stats = term.discriminator_terms(phase)
     x = real.images.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(phase.discriminator(x).sum(), x)
@@ -322,11 +319,21 @@ def test_r1_is_half_gamma_times_the_squared_gradient_norm_on_real_images_and_laz
     assert terms["r1"].item() == pytest.approx(expected.item(), rel=1e-4)
     terms["r1"].backward()  # differentiable: trains D
     assert _net(trainer, "discriminator").trunk.parameters().__next__().grad is not None
-    # on the loop: only the even steps log (and minimise) it; G's phase never has it
+    # StyleGAN2's correction of D's optimiser for 3 optimiser steps per 2 training steps
+    d_opt, g_opt = trainer.optimizers["discriminator"], trainer.optimizers["generator"]
+    plain = _trainer(registry, tmp_path / "plain").optimizers["discriminator"].param_groups[0]
+    ratio = 2 / 3
+    assert d_opt.param_groups[0]["lr"] == pytest.approx(plain["lr"] * ratio)
+    assert d_opt.param_groups[0]["betas"] == pytest.approx(tuple(b**ratio for b in plain["betas"]))
+    assert g_opt.param_groups[0]["betas"] == pytest.approx(plain["betas"])  # G is not regularised
+    # on the loop: only the even steps log it, as an extra optimiser step of D; never in G's phase
     assert "loss/discriminator/r1" not in trainer.train_step(1)
+    d_param = next(iter(d_opt.param_groups[0]["params"]))
+    assert int(d_opt.state[d_param]["step"]) == 1
     logged = trainer.train_step(2)
     assert "loss/discriminator/r1" in logged and "r1/gradient_norm" in logged
     assert not any(tag.startswith("loss/generator/r1") for tag in logged)
+    assert int(d_opt.state[d_param]["step"]) == 3  # D's step of step 2, then its R1 step
 
 
 def test_relativistic_loss_scores_real_images_in_g_phase(registry, tmp_path):
@@ -431,14 +438,21 @@ def test_r1_equals_half_gamma_times_the_mean_squared_gradient_norm():
     assert _r1(10.0, 1).generator_terms(g_phase) == ({}, {})  # D's regulariser only
 
 
-def test_lazy_r1_applies_on_multiples_of_every_scaled_by_every():
+def test_lazy_r1_applies_on_multiples_of_every_scaled_by_every_and_only_as_its_own_phase():
     term = _r1(2.0, 3)
+    assert term.lazy_intervals() == {"discriminator": 3} and _r1(2.0, 1).lazy_intervals() == {}
     for step in (1, 2, 4, 5):
-        assert term.discriminator_terms(_known_phase(step)[0]) == ({}, {}), step
+        assert lazy_term_shares({"r1": term}, "discriminator", step, _known_phase(step)[0]) == ({}, {})
     for step in (3, 6):
         phase, squared_norm = _known_phase(step)
-        (value,) = term.discriminator_terms(phase)[0].values()
-        assert value.item() == pytest.approx(3 * 0.5 * 2.0 * squared_norm.item(), rel=1e-5)
+        losses, stats = lazy_term_shares({"r1": term}, "discriminator", step, phase)
+        assert losses["r1"].item() == pytest.approx(3 * 0.5 * 2.0 * squared_norm.item(), rel=1e-5)
+        assert "r1/gradient_norm" in stats
+        main: dict = {}
+        add_term_shares({"r1": term}, "discriminator", phase, main, {})
+        assert main == {}  # never part of the regular D phase
+    assert lazy_ratio({"r1": term}, "discriminator") == pytest.approx(3 / 4)
+    assert lazy_ratio({"r1": term}, "generator") == 1.0
 
 
 @pytest.mark.parametrize("recipe", [SMOKE_RECIPE, CGAN], ids=["infogan", "conditional"])

@@ -17,7 +17,15 @@ import torch
 from torch import Tensor, nn
 
 from ganzoo import param
-from ganzoo.step import Batch, NetworkParts, StepBuild, StepContext, TrainingStep, add_term_shares
+from ganzoo.step import (
+    Batch,
+    NetworkParts,
+    StepBuild,
+    StepContext,
+    TrainingStep,
+    add_term_shares,
+    lazy_term_shares,
+)
 from ganzoo_plugins.steps.phase import Phase
 
 
@@ -111,6 +119,7 @@ class AdversarialStep(TrainingStep):
                 self.add_terms(phase, terms, stats)
             ctx.backward_step("discriminator", terms)
         ctx.record(stats)
+        self.lazy_discriminator_phase(ctx, batch, fake.detach(), z)
 
         with ctx.frozen(self.frozen_in_generator_phase(ctx.networks)):
             with ctx.autocast():
@@ -120,6 +129,17 @@ class AdversarialStep(TrainingStep):
                 self.add_terms(phase, terms, stats)
             ctx.backward_step("generator", terms)
         ctx.record(stats)
+
+    def lazy_discriminator_phase(self, ctx: StepContext, batch: Batch, fake: Tensor, z: Tensor) -> None:
+        """Lazy regularisers of D (R1 with ``every`` > 1) due at this step, as their own
+        optimiser step on the last real batch (StyleGAN2's "Dreg" phase)."""
+        phase = Phase("discriminator", ctx.step, batch.images, fake, z, batch.labels,
+                      None, None, self.scorer(ctx, batch), self.latent)  # terms score what they need
+        with ctx.autocast():
+            terms, stats = lazy_term_shares(self.terms, "discriminator", ctx.step, phase)
+        if terms:
+            ctx.backward_step("discriminator", terms)
+            ctx.record(stats)
 
     def generate(self, generator: nn.Module, z: Tensor, batch: Batch) -> Tensor:
         # fake images take the real batch's labels: the label distribution is the data's

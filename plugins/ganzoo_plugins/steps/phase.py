@@ -27,6 +27,6 @@ class Phase:
     z: Tensor  # [B, D] latents of ``fake``
     labels: Tensor | None  # [B], conditional steps only
     real_logits: Tensor | None  # [B]
-    fake_logits: Tensor  # [B]
+    fake_logits: Tensor | None  # [B]; None (as real_logits) in a lazy regulariser's own phase
     discriminator: Callable[[Tensor], Tensor]
     latent: LatentSpace

@@ -39,23 +39,30 @@ class GradientPenalty(LossTerm):
 @attrs.frozen
 class R1Config:
     every: int = param(
-        1, "apply the penalty every this many steps, scaled by it (lazy regularisation)", ge=1
+        1,
+        "lazy regularisation: every this many steps, as its own optimiser step of D scaled by "
+        "it, with D's lr and Adam betas corrected as StyleGAN2 does; 1: in every D step",
+        ge=1,
+        le=1000,
     )
 
 
 class R1Penalty(LossTerm):
-    """γ/2 · E‖∇ₓD(x)‖² on real images (``weight`` is γ). Lazy: only on steps divisible by
-    ``every``, multiplied by ``every`` so its average strength is unchanged."""
+    """γ/2 · E‖∇ₓD(x)‖² on real images (``weight`` is γ). Lazy (``every`` = k > 1): on steps
+    divisible by k it is a separate optimiser step of D, multiplied by k so its average
+    strength is unchanged, and the loop corrects D's optimiser (``ganzoo.step.lazy_ratio``)."""
 
     def __init__(self, config: R1Config, build: TermBuild):
         self.weight = build.weight
         self.every = config.every
 
+    def lazy_intervals(self) -> dict[str, int]:
+        return {"discriminator": self.every} if self.every > 1 else {}
+
     def discriminator_terms(self, phase: Phase) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        if phase.step % self.every:
-            return {}, {}
         real = phase.real.detach().requires_grad_(True)
         logits = phase.discriminator(real)  # [B]
         (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)  # [B, C, H, W]
         penalty = grad.flatten(1).pow(2).sum(dim=1).mean()
-        return {"r1": (0.5 * self.weight * self.every) * penalty}, {"r1/gradient_norm": grad.flatten(1).norm(dim=1).mean().detach()}
+        gradient_norm = grad.detach().flatten(1).norm(dim=1).mean()
+        return {"r1": (0.5 * self.weight * self.every) * penalty}, {"r1/gradient_norm": gradient_norm}

@@ -1,0 +1,140 @@
+"""The moving average of G (train.ema_decay): its arithmetic, checkpoints and exact resume,
+which weights eval/sample use, and the per-class grid of conditional runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import RECIPES, SMOKE_RECIPE
+from ganzoo.checkpoint import load_checkpoint
+from ganzoo.cli import main
+from ganzoo.errors import UserError
+from ganzoo.recipe import read_toml, resolve
+from ganzoo.system import EMA_NETWORK, load_system
+from ganzoo.training import Trainer
+
+CGAN = RECIPES / "smoke" / "cgan_synthetic.toml"
+EMA = ["--set", "train.ema_decay=0.9", "--set", "train.ema_start=2"]
+
+
+def _cli(*args, code=0):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def _trainer(registry, tmp_path, decay=0.9, start=2, recipe=SMOKE_RECIPE):
+    raw = read_toml(recipe)
+    raw["train"].update(ema_decay=decay, ema_start=start)
+    return Trainer(resolve(raw, registry), registry, tmp_path, torch.device("cpu"))
+
+
+def _floats(module):
+    return [t.detach().clone() for t in list(module.parameters()) + list(module.buffers())
+            if t.is_floating_point()]
+
+
+def test_the_average_starts_as_a_copy_then_moves_decay_of_the_way(registry, tmp_path):
+    trainer = _trainer(registry, tmp_path)
+    system, generator = trainer.system, trainer.system.networks["generator"]
+    assert system.ema is not None and EMA_NETWORK not in system.networks  # not trained by a step
+    trainer.train_step(1)
+    assert system.generator_weights == "raw"  # before ema_start nothing is averaged
+    trainer.train_step(2)
+    assert system.generator_weights == "ema" and int(system.ema.n_averaged) == 1
+    for a, g in zip(_floats(system.ema.module), _floats(generator), strict=True):
+        assert torch.equal(a, g)  # the first update copies G (batch-norm statistics too)
+    before = _floats(system.ema.module)
+    trainer.train_step(3)
+    after, now = _floats(system.ema.module), _floats(generator)
+    moved = 0
+    for b, a, g in zip(before, after, now, strict=True):
+        assert torch.allclose(a, 0.9 * b + 0.1 * g, atol=1e-6)
+        moved += int(not torch.equal(a, g))
+    assert moved > 0  # the average now differs from G
+    assert system.generator is not None
+    z = system.latent.sample(4, torch.Generator().manual_seed(0), torch.device("cpu"))
+    ema_images = system.generator.eval()(z)
+    system.use_ema = False
+    assert system.generator_weights == "raw"
+    assert not torch.equal(ema_images, system.generator.eval()(z))
+
+
+def test_off_by_default_and_checkpoints_hold_it_only_when_on(registry, tmp_path):
+    plain = Trainer(resolve(read_toml(SMOKE_RECIPE), registry), registry, tmp_path / "a",
+                    torch.device("cpu"))
+    assert plain.system.ema is None and EMA_NETWORK not in plain.system.state_dicts()
+    trainer = _trainer(registry, tmp_path / "b")
+    assert EMA_NETWORK in trainer.system.state_dicts()
+
+
+def test_resume_is_exact_with_the_average(tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    _cli("run", SMOKE_RECIPE, "--out", straight, *EMA)
+    _cli("run", SMOKE_RECIPE, "--out", resumed, *EMA, "--set", "train.steps=3")
+    _cli("run", "--resume", resumed, "--set", "train.steps=6")
+    a = load_checkpoint(straight / "checkpoints" / "step_00000006.pt")["models"][EMA_NETWORK]
+    b = load_checkpoint(resumed / "checkpoints" / "step_00000006.pt")["models"][EMA_NETWORK]
+    assert a["n_averaged"].item() == 5  # steps 2..6
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_eval_and_sample_use_the_average_and_say_so(tmp_path):
+    run = tmp_path / "run"
+    _cli("run", SMOKE_RECIPE, "--out", run, *EMA)
+    loaded, raw = load_system(run), load_system(run, weights="raw")
+    assert loaded.system.generator_weights == "ema"
+    assert raw.system.generator_weights == "raw"
+    z = loaded.system.latent.sample(4, torch.Generator().manual_seed(0), torch.device("cpu"))
+    with torch.no_grad():
+        assert not torch.equal(loaded.system.generator(z), raw.system.generator(z))
+
+    ema_png, raw_png = tmp_path / "ema.png", tmp_path / "raw.png"
+    result = _cli("sample", run, "--out", ema_png, "--n", "4")
+    assert "generator weights: EMA (decay 0.9" in result.output
+    result = _cli("sample", run, "--out", raw_png, "--n", "4", "--weights", "raw")
+    assert "raw G" in result.output and raw_png.exists()
+
+    result = _cli("eval", run, "--json", "--samples", "64", "--metric", "mutual_information",
+                  "--weights", "raw")
+    assert json.loads(result.stdout)["generator_weights"] == "raw"
+    result = _cli("eval", run, "--json", "--samples", "64", "--metric", "mutual_information")
+    assert json.loads(result.stdout)["generator_weights"] == "ema"
+
+
+def test_asking_for_an_average_a_run_does_not_hold_is_a_clear_error(tmp_path):
+    run = tmp_path / "run"
+    _cli("run", SMOKE_RECIPE, "--out", run)
+    with pytest.raises(UserError, match="holds no moving average of G"):
+        load_system(run, weights="ema")
+    result = _cli("sample", run, "--out", tmp_path / "x.png", "--weights", "ema", code=2)
+    assert "train.ema_decay" in result.output
+    assert "G (the run keeps no moving average)" in _cli(
+        "sample", run, "--out", tmp_path / "y.png", "--n", "4").output
+
+
+def test_decay_out_of_range_is_a_recipe_error(tmp_path):
+    result = _cli("check", SMOKE_RECIPE, "--set", "train.ema_decay=1.0", code=2)
+    assert "train.ema_decay" in result.output
+
+
+def test_conditional_runs_log_a_per_class_grid(tmp_path):
+    run = tmp_path / "run"
+    _cli("run", CGAN, "--out", run, *EMA)
+    png = run / "samples" / "per_class_step_00000004.png"
+    assert png.exists()
+    acc = EventAccumulator(str(run), size_guidance={"images": 0})
+    acc.Reload()
+    image = acc.Images("samples/per_class")[-1]
+    # 4 classes (rows) x 10 columns of 28 px tiles with 2 px padding
+    assert (image.height, image.width) == (4 * 30 + 2, 10 * 30 + 2)
+    unconditional = tmp_path / "plain"
+    _cli("run", SMOKE_RECIPE, "--out", unconditional)
+    assert not list((unconditional / "samples").glob("per_class_*"))
