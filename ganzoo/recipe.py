@@ -70,6 +70,11 @@ class TrainSettings:
     )
     channels_last: bool = param(False, "use the channels-last memory format for convolutions")
     compile: bool = param(False, "torch.compile every network")
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune"] = param(
+        "default",
+        "torch.compile mode with train.compile: 'reduce-overhead' replays CUDA graphs "
+        "(static shapes: launch-bound small models on a GPU)",
+    )
     on_nonfinite: Literal["stop", "rollback"] = param(
         "stop", "on a NaN/inf loss: stop, or roll back to the last checkpoint with lower lr"
     )

@@ -182,7 +182,8 @@ class Trainer:
         expects one forward per backward; GAN steps run D several times per phase."""
         networks = dict(self.system.networks)
         if self.settings.compile:
-            networks = {name: torch.compile(network) for name, network in networks.items()}
+            mode = self.settings.compile_mode
+            networks = {name: torch.compile(network, mode=mode) for name, network in networks.items()}
         return networks
 
     def _average_gradients(self, params: list[nn.Parameter]) -> None:
@@ -226,6 +227,8 @@ class Trainer:
             scalars[f"learning_rate/{role}"] = opt.param_groups[0]["lr"]
         if elapsed > 0:
             scalars["speed/images_per_second"] = images * self.dist.world_size / elapsed
+        if self.device.type == "cuda":  # the high-water mark so far, for sizing batches
+            scalars["memory/max_allocated_mib"] = torch.cuda.max_memory_allocated(self.device) / 2**20
         if self.dist.is_main:
             for tag, value in scalars.items():
                 self.writer.add_scalar(tag, value, step)

@@ -138,3 +138,10 @@ def test_conditional_runs_log_a_per_class_grid(tmp_path):
     unconditional = tmp_path / "plain"
     _cli("run", SMOKE_RECIPE, "--out", unconditional)
     assert not list((unconditional / "samples").glob("per_class_*"))
+
+
+def test_the_average_cannot_be_switched_on_or_off_by_a_resume(tmp_path):
+    run = tmp_path / "run"
+    _cli("run", SMOKE_RECIPE, "--out", run, "--set", "train.steps=3")
+    result = _cli("run", "--resume", run, "--set", "train.ema_decay=0.9", code=2)
+    assert "train.ema_decay: cannot change on resume" in result.output
