@@ -39,6 +39,7 @@ import attrs
 import torch
 from torch import Tensor, nn
 
+from ganzoo.building import build_component
 from ganzoo.data import ImageData, load_dataset, to_unit_range
 from ganzoo.errors import UserError
 from ganzoo.latent import LatentEntry
@@ -362,7 +363,10 @@ def evaluate(
             status: dict[str, Any] = {"status": "ok"}
             ctx.say(f"metric {spec.name} ...")
             try:
-                metric = spec.build(config)
+                metric = build_component(
+                    spec, f"metric {spec.name}", config, expected=Metric,
+                    expected_name="a ganzoo.evaluation.Metric",
+                )
                 built.append(metric)
                 with torch.no_grad():
                     part = metric.compute(ctx)

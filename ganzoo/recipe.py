@@ -273,7 +273,13 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
         problems.append(Problem("seed", f"expected an integer from 0 to 2**63-1, got {seed!r}"))
     plugins = raw.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        problems.append(Problem("plugins", "expected a list of plugin modules or .py files"))
+        problems.append(
+            Problem(
+                "plugins",
+                "expected a list of installed plugins by entry-point name, e.g. "
+                "[\"bernoulli\"] or [\"bernoulli (ganzoo-bernoulli 0.1.0)\"]",
+            )
+        )
         plugins = []
 
     if "data" not in raw:
@@ -319,7 +325,27 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
     problems += _combination_problems(recipe, registry)
     if problems:
         raise RecipeError(source, problems)
-    return recipe
+    return attrs.evolve(recipe, plugins=required_plugins(recipe, registry))
+
+
+def required_plugins(recipe: Recipe, registry: Any) -> tuple[str, ...]:
+    """The recipe's ``plugins`` with every installed third-party plugin its components come
+    from, as ``"NAME (DISTRIBUTION VERSION)"``: the saved recipe of a run says what it needs."""
+    from ganzoo.plugins import FIRST_PARTY_DISTRIBUTION, parse_requirement
+
+    providers = {}
+    for _, kind, name in recipe.components():
+        spec = registry.find(kind, name)
+        provider = spec.provider if spec is not None else None
+        if provider is not None and provider.distribution not in (None, FIRST_PARTY_DISTRIBUTION):
+            providers.setdefault(provider.plugin, provider)
+    out = []
+    for entry in recipe.plugins:
+        wanted = parse_requirement(entry)
+        provider = providers.pop(wanted.name, None) if wanted is not None else None
+        out.append(str(provider) if provider is not None else entry)
+    out += [str(provider) for provider in providers.values()]
+    return tuple(dict.fromkeys(out))
 
 
 def _named_components(

@@ -17,10 +17,11 @@ import attrs
 import torch
 from torch import Tensor, nn
 
-from ganzoo.errors import UserError, brief
-from ganzoo.latent import LatentSpace
+from ganzoo.building import build_component, guarded
+from ganzoo.errors import UserError
+from ganzoo.latent import LatentCode, LatentSpace
 from ganzoo.recipe import Recipe
-from ganzoo.step import LossTerm, NetworkParts, StepBuild, TermBuild, TrainingStep
+from ganzoo.step import AdversarialLoss, LossTerm, NetworkParts, StepBuild, TermBuild, TrainingStep
 
 
 @attrs.frozen
@@ -116,42 +117,37 @@ class GANSystem:
 def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
     codes = []
     for name, table in recipe.latent.items():
-        code = registry.get("latent_code", table.type).build(table.config)
+        spec = registry.get("latent_code", table.type)
+        code = build_component(
+            spec, f"model.latent.{name}", table.config, expected=LatentCode,
+            expected_name="a ganzoo.latent.LatentCode",
+        )
         codes.append((name, code, table.settings.regularized, table.settings.weight))
     return LatentSpace(codes)
 
 
-def _built(kind: str, path: str, build: Any) -> Any:
-    """Run a plugin factory; its ``ValueError`` (a parameter it rejects) is a user error."""
-    try:
-        return build()
-    except UserError:
-        raise
-    except ValueError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    except (TypeError, RuntimeError, OverflowError, MemoryError) as exc:  # e.g. sizes too large
-        raise UserError(f"{path}: cannot build the {kind} with these parameters ({brief(exc)})") from None
-
-
 def build_step(recipe: Recipe, registry: Any, latent: LatentSpace) -> TrainingStep:
     """The recipe's loss, loss terms and training step (no networks yet)."""
-    loss = registry.get("loss", recipe.loss.type).build(recipe.loss.config)
+    loss = build_component(
+        registry.get("loss", recipe.loss.type), "loss", recipe.loss.config,
+        expected=AdversarialLoss, expected_name="a ganzoo.step.AdversarialLoss",
+    )
     terms: dict[str, LossTerm] = {}
     for name, table in recipe.terms.items():
         if table.settings.weight == 0:  # weight 0 turns a term off: not built, costs nothing
             continue
         spec = registry.get("term", table.type)
         context = TermBuild(name, table.settings.weight, latent, recipe)
-        terms[name] = _built("term", f"train.terms.{name}", lambda: spec.build(table.config, context))  # noqa: B023
+        terms[name] = build_component(
+            spec, f"train.terms.{name}", table.config, context,
+            expected=LossTerm, expected_name="a ganzoo.step.LossTerm",
+        )
     spec = registry.get("step", recipe.step.type)
     context = StepBuild(loss, terms, latent, recipe)
-    step = _built("step", "train.step", lambda: spec.build(recipe.step.config, context))
-    if not isinstance(step, TrainingStep):
-        raise UserError(
-            f"step '{recipe.step.type}' from {spec.provider} returned {type(step).__name__}, "
-            "expected a ganzoo.step.TrainingStep"
-        )
-    return step
+    return build_component(
+        spec, "train.step", recipe.step.config, context,
+        expected=TrainingStep, expected_name="a ganzoo.step.TrainingStep",
+    )
 
 
 def build_system(
@@ -161,29 +157,27 @@ def build_system(
     latent = build_latent_space(recipe, registry)
     step = build_step(recipe, registry, latent)
     spec = registry.get("backbone", recipe.backbone.type)
-    where = f"model.backbone ({recipe.backbone.type})"
 
     def make_backbone(classes: int) -> Backbone:
         kwargs = {"num_classes": classes} if classes else {}
-        backbone = _built(
-            "backbone",
-            where,
-            lambda: spec.build(
-                recipe.backbone.config, image_shape=image_shape, latent_dim=latent.width, **kwargs
-            ),
+        return build_component(
+            spec, f"model.backbone ({recipe.backbone.type})", recipe.backbone.config,
+            image_shape=image_shape, latent_dim=latent.width, expected=Backbone,
+            expected_name="ganzoo.system.Backbone", **kwargs,
         )
-        if not isinstance(backbone, Backbone):
-            raise UserError(
-                f"backbone '{recipe.backbone.type}' from {spec.provider} returned "
-                f"{type(backbone).__name__}, expected ganzoo.system.Backbone"
-            )
-        return backbone
 
     def make_discriminator(backbone: Backbone, classes: int) -> Discriminator:
         return Discriminator(backbone.trunk, backbone.feature_dim, backbone.spectral_norm_head, classes)
 
     parts = NetworkParts(image_shape, latent, num_classes, make_backbone, make_discriminator)
-    networks = _built("networks", "train.step", lambda: step.build_networks(parts))
+    networks = guarded(
+        "train.step", f"networks of step '{recipe.step.type}'", lambda: step.build_networks(parts)
+    )
+    if not isinstance(networks, dict):
+        raise UserError(
+            f"step '{recipe.step.type}' built {type(networks).__name__}: expected a dict of "
+            "nn.Modules by name, one of them 'generator'"
+        )
     if "generator" not in networks or not all(isinstance(m, nn.Module) for m in networks.values()):
         raise UserError(
             f"step '{recipe.step.type}' built {sorted(networks)}: expected nn.Modules by name, "

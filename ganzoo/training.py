@@ -23,6 +23,7 @@ from torch import nn
 
 from ganzoo import checkpoint as ckpt
 from ganzoo import run_state
+from ganzoo.building import build_component
 from ganzoo.data import ImageData, InMemoryBatches, load_dataset
 from ganzoo.errors import UserError
 from ganzoo.images import sample_grid, traversal_grids
@@ -108,7 +109,15 @@ class Trainer:
         }
         self.lr_factor = 1.0  # lowered by rollbacks after non-finite losses
         schedule_spec = registry.get("schedule", recipe.lr_schedule.type)
-        self.lr_multiplier = schedule_spec.build(recipe.lr_schedule.config, settings.steps)
+        self.lr_multiplier = build_component(
+            schedule_spec, "train.lr_schedule", recipe.lr_schedule.config, settings.steps
+        )
+        if not callable(self.lr_multiplier):
+            raise UserError(
+                f"train.lr_schedule: schedule '{recipe.lr_schedule.type}' from "
+                f"{schedule_spec.provider} returned {type(self.lr_multiplier).__name__}, "
+                "expected a callable step -> multiplier"
+            )
         self.scaler = torch.amp.GradScaler(device.type, enabled=settings.precision == "fp16")
 
         # Separate random streams: latent sampling (on the device, checkpointed) and the fixed
@@ -155,7 +164,10 @@ class Trainer:
     def _optimizer(self, role: str) -> torch.optim.Optimizer:
         table = self.recipe.optimizers[role]
         spec = self.registry.get("optimizer", table.type)
-        return spec.build(table.config, self.role_parameters[role])
+        return build_component(
+            spec, f"train.optimizer.{role}", table.config, self.role_parameters[role],
+            expected=torch.optim.Optimizer, expected_name="a torch.optim.Optimizer",
+        )
 
     def _labels(self) -> torch.Tensor | None:
         if not self.step_impl.uses_labels:
