@@ -112,7 +112,7 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
     rows = [
         {
             "kind": spec.kind,
-            "name": spec.name,
+            "name": name,  # PLUGIN:name where a built-in keeps the bare name
             "provider": spec.provider.plugin if spec.provider else "",
             "distribution": (spec.provider.distribution or "") if spec.provider else "",
             "version": (spec.provider.version or "") if spec.provider else "",
@@ -120,7 +120,7 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
             **_declared(spec),
         }
         for k in kinds
-        for spec in sorted(registry.components[k].values(), key=lambda s: s.name)
+        for name, spec in sorted({**registry.components[k], **registry.shadowed(k)}.items())
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -37,7 +37,7 @@ def test_entry_point_is_discovered_with_its_distribution(autoload_all):
     registry = load_plugins().registry()
     spec = registry.get("latent_code", "bernoulli")
     assert spec.provider.distribution == "ganzoo-bernoulli"
-    assert spec.provider.version == "0.1.0"
+    assert spec.provider.version == "0.2.0"
 
 
 def test_the_plugin_passes_the_conformance_checks(autoload_all):
@@ -70,7 +70,7 @@ def test_a_recipe_trains_with_the_third_party_code(autoload_all, tmp_path):
     assert result.exit_code == 0, result.output
     payload = load_checkpoint(out / "checkpoints" / "step_00000004.pt")
     provenance = payload["components"]["model.latent.bits"]
-    assert provenance["distribution"] == "ganzoo-bernoulli" and provenance["version"] == "0.1.0"
+    assert provenance["distribution"] == "ganzoo-bernoulli" and provenance["version"] == "0.2.0"
     # Q's head outputs one logit per bit beside nothing else (only `bits` is regularised).
     assert payload["models"]["q_head"]["net.3.weight"].shape[0] == 3
 
@@ -81,4 +81,4 @@ def test_resuming_without_the_plugin_names_the_missing_distribution(autoload_all
     result = CliRunner().invoke(main, ["run", "--resume", str(out), "-p", "no:bernoulli"])
     assert result.exit_code == 2
     assert "unknown latent code 'bernoulli'" in result.output
-    assert "ganzoo-bernoulli 0.1.0" in result.output
+    assert "ganzoo-bernoulli 0.2.0" in result.output

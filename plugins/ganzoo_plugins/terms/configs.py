@@ -1,0 +1,19 @@
+"""Parameters of the discriminator penalties, apart from the terms (no torch)."""
+
+from __future__ import annotations
+
+import attrs
+
+from ganzoo import param
+
+
+@attrs.frozen
+class GradientPenaltyConfig:
+    target: float = param(1.0, "the gradient norm the penalty pulls towards", ge=0)
+
+
+@attrs.frozen
+class R1Config:
+    every: int = param(
+        1, "apply the penalty every this many steps, scaled by it (lazy regularisation)", ge=1
+    )
