@@ -21,7 +21,7 @@ import tomli_w
 
 from ganzoo.errors import Problem, RecipeError, UserError, accepted, did_you_mean
 from ganzoo.schema import is_missing, join, structure, to_plain, unknown_key
-from ganzoo.specs import KIND_BY_NAME, NoConfig, param
+from ganzoo.specs import KIND_BY_NAME, SEED_MAX, NoConfig, param
 
 
 @attrs.frozen
@@ -269,8 +269,10 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
     if not isinstance(name, str) or not name.strip():
         problems.append(Problem("name", f"expected a non-empty string, got {name!r}"))
     seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
-        problems.append(Problem("seed", f"expected an integer from 0 to 2**63-1, got {seed!r}"))
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
+        problems.append(
+            Problem("seed", f"expected an integer from 0 to {SEED_MAX} (2**32-1), got {seed!r}")
+        )
     plugins = raw.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         problems.append(
@@ -442,27 +444,35 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise RecipeError(str(path), [Problem("", f"not valid TOML: {reason}")]) from None
     except RecursionError:
         raise RecipeError(str(path), [Problem("", "not valid TOML: nested too deeply")]) from None
-    if _depth_exceeds(data, _MAX_DEPTH):  # deeper than any recipe; would exhaust the stack later
+    too_deep, count = _shape(data, _MAX_DEPTH)
+    if too_deep:  # deeper than any recipe; would exhaust the stack later
         raise RecipeError(
             str(path), [Problem("", f"tables or arrays nested more than {_MAX_DEPTH} levels deep")]
+        )
+    if count > _MAX_VALUES:  # far more than any recipe; checking each would take minutes
+        raise RecipeError(
+            str(path), [Problem("", f"{count} keys and values; a recipe has at most {_MAX_VALUES}")]
         )
     return data
 
 
 _MAX_DEPTH = 32
+_MAX_VALUES = 10_000
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    stack = [(data, 0)]
+def _shape(data: Any, limit: int) -> tuple[bool, int]:
+    """(nested deeper than ``limit``, number of keys and values)."""
+    stack, count = [(data, 0)], 0
     while stack:
         value, depth = stack.pop()
+        count += 1
         if depth > limit:
-            return True
+            return True, count
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
-    return False
+    return False, count
 
 
 def parse_override(text: str) -> tuple[str, Any]:

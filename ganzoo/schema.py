@@ -17,6 +17,8 @@ import attrs
 from ganzoo.errors import Problem, accepted, did_you_mean
 
 _MISSING = object()
+# Floats in configs become tensors or torch scalars (float32): 1e300 would overflow there.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def fields_of(cls: type) -> tuple[attrs.Attribute, ...]:
@@ -68,9 +70,11 @@ def _convert(value: Any, tp: Any, path: str, problems: list[Problem]) -> Any:
             if isinstance(value, int) and not -(2**63) <= value < 2**63:
                 problems.append(Problem(path, f"expected a number (integers: 64-bit), got {got}"))
                 return _MISSING
-            if math.isfinite(value):
+            if math.isfinite(value) and abs(value) <= FLOAT32_MAX:
                 return float(value)
-            problems.append(Problem(path, f"expected a finite number, got {got}"))
+            problems.append(
+                Problem(path, f"expected a finite number within float32 (|x| <= 3.4e38), got {got}")
+            )
             return _MISSING
     elif tp is str:
         if isinstance(value, str):

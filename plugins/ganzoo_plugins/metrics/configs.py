@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from ganzoo import param
+from ganzoo.specs import SEED_MAX
 
 
 @attrs.frozen
@@ -15,7 +16,7 @@ class ClassifierSettings:
     max_images: int = param(0, "train on at most this many images; 0: the whole split", ge=0)
     batch_size: int = param(128, "training batch size", ge=1, le=65536)
     lr: float = param(2e-3, "Adam learning rate (decays linearly to 0)", gt=0)
-    seed: int = param(0, "random seed of initialisation and shuffling", ge=0)
+    seed: int = param(0, "random seed of initialisation and shuffling", ge=0, le=SEED_MAX)
 
 
 @attrs.frozen
