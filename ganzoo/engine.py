@@ -48,6 +48,8 @@ def start_run(
         run_dir = Path(resume)
         if not run_dir.is_dir():
             raise UserError(f"--resume {run_dir}: no such run directory")
+        if dist_info.is_main:  # what a killed write left behind
+            ckpt.remove_stale_temporaries(run_dir)
         path, payload, warnings = ckpt.newest_valid_checkpoint(run_dir)
         for warning in warnings:
             click.secho(f"warning: {warning}", err=True, fg="yellow")
@@ -102,7 +104,7 @@ def start_run(
             dist_info=dist_info,
         )
         if payload is not None:
-            trainer.load_state_dict(payload)
+            trainer.load_state_dict(payload, str(path))
         if dist_info.is_main:
             click.echo(
                 f"run {run_dir} | {session.recipe.name} | device {device} | "

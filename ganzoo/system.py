@@ -103,14 +103,46 @@ class GANSystem:
         self, models: dict[str, Any], source: str, only: Sequence[str] | None = None
     ) -> None:
         """Load saved weights by network name; a mismatch is a ``UserError`` naming ``source``."""
-        for name in only or list(self.networks):
+        names = list(only or self.networks)
+        problems = state_dict_problems({n: self.networks[n] for n in names}, models)
+        if problems:
+            raise UserError(f"{source}: weights do not fit the saved recipe: " + "; ".join(problems))
+        for name in names:
             try:
                 self.networks[name].load_state_dict(models[name])
-            except (KeyError, RuntimeError) as exc:
+            except (KeyError, RuntimeError, TypeError, ValueError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise UserError(
                     f"{source}: weights of network '{name}' do not fit the saved recipe ({first})"
                 ) from None
+
+
+def state_dict_problems(networks: dict[str, nn.Module], models: Any, limit: int = 5) -> list[str]:
+    """What is wrong with saved ``models`` for these networks: missing or unexpected networks
+    and keys, values that are not tensors, shapes that differ (at most ``limit`` of each)."""
+    if not isinstance(models, dict):
+        return [f"'models' is a {type(models).__name__}, expected a table of networks"]
+    problems = []
+    for name, network in networks.items():
+        saved = models.get(name)
+        if not isinstance(saved, dict):
+            problems.append(f"no weights for network '{name}'" if saved is None
+                            else f"weights of network '{name}' are a {type(saved).__name__}")
+            continue
+        expected = network.state_dict()
+        missing = [k for k in expected if k not in saved]
+        unexpected = [k for k in saved if k not in expected]
+        wrong = [
+            f"{k} {list(saved[k].shape) if isinstance(saved[k], Tensor) else type(saved[k]).__name__}"
+            f" (expected {list(v.shape)})"
+            for k, v in expected.items()
+            if k in saved and (not isinstance(saved[k], Tensor) or saved[k].shape != v.shape)
+        ]
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+            if items:
+                more = f" and {len(items) - limit} more" if len(items) > limit else ""
+                problems.append(f"network '{name}': {label} {', '.join(map(str, items[:limit]))}{more}")
+    return problems
 
 
 # -- building from a recipe ------------------------------------------------------------------
@@ -224,9 +256,19 @@ def load_system(
     shape = payload.get("image_shape")
     if shape is None:
         shape = load_dataset(recipe, registry, "test").shape
-    system = build_system(
-        recipe, registry, tuple(int(s) for s in shape), int(payload.get("num_classes", 0))  # type: ignore[arg-type]
-    )
+    num_classes = payload.get("num_classes", 0)
+    if not (
+        isinstance(shape, list | tuple) and len(shape) == 3
+        and all(isinstance(s, int) and 1 <= s <= 65536 for s in shape)
+    ):
+        raise ckpt.CheckpointError(
+            f"{checkpoint}: 'image_shape' is {shape!r}, expected [channels, height, width]"
+        )
+    if not isinstance(num_classes, int) or not 0 <= num_classes <= 1_000_000:
+        raise ckpt.CheckpointError(
+            f"{checkpoint}: 'num_classes' is {num_classes!r}, expected a count of classes"
+        )
+    system = build_system(recipe, registry, tuple(shape), num_classes)  # type: ignore[arg-type]
     system.load_state_dicts(payload["models"], str(checkpoint), only)
     system.to(device)
     for network in system.networks.values():
@@ -240,5 +282,5 @@ def load_system(
         run_dir=run_dir,
         step=int(payload["step"]),
         device=device,
-        warnings=list(warnings),
+        warnings=list(warnings) + session.notes,
     )

@@ -12,6 +12,7 @@ Scalars stay on the device and are summed there; they reach the host once per
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -289,8 +290,8 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return run_state.capture(self)
 
-    def load_state_dict(self, payload: dict[str, Any]) -> None:
-        run_state.restore(self, payload)
+    def load_state_dict(self, payload: dict[str, Any], source: str = "checkpoint") -> None:
+        run_state.restore(self, payload, source)
 
     def save_checkpoint(self) -> Path | None:
         return run_state.save(self)
@@ -410,25 +411,81 @@ class Trainer:
         return True
 
 
+RUN_MARKER = ".ganzoo-run"
+"""Written into every run directory ganzoo creates, so ``--overwrite`` can tell a run from a
+folder that only happens to be named like one."""
+
+# What ganzoo writes into a run directory: top-level names, and for each folder it creates,
+# the file names it puts there. --overwrite removes only these.
+_RUN_FILES = re.compile(r"^(recipe\.toml|events\.out\.tfevents\..+|\..+\.tmp)$")
+_RUN_FOLDERS = {
+    "checkpoints": re.compile(r"^(step_\d{8}\.pt|\..+\.tmp)$"),
+    "samples": re.compile(r"^.+\.(png|gif)$"),
+    "eval": re.compile(r"^.+\.(png|gif|json)$"),
+    "hparams": re.compile(r"^events\.out\.tfevents\..+$"),
+}
+
+
+def is_run_dir(folder: Path) -> bool:
+    """A run directory: ganzoo's marker, or (runs made before it) a recipe with checkpoints."""
+    folder = Path(folder)
+    return (folder / RUN_MARKER).is_file() or (
+        (folder / "recipe.toml").is_file() and (folder / "checkpoints").is_dir()
+    )
+
+
+def _remove_run_contents(run_dir: Path) -> list[str]:
+    """Delete what ganzoo wrote in ``run_dir``; returns the names of what it left alone."""
+    left = []
+    for child in sorted(run_dir.iterdir()):
+        if child.name == RUN_MARKER:
+            continue
+        if child.is_file() and _RUN_FILES.match(child.name):
+            child.unlink()
+        elif child.is_dir() and not child.is_symlink() and child.name in _RUN_FOLDERS:
+            pattern = _RUN_FOLDERS[child.name]
+            for item in child.iterdir():
+                if item.is_file() and pattern.match(item.name):
+                    item.unlink()
+            if any(child.iterdir()):
+                left.append(child.name + "/")
+            else:
+                child.rmdir()
+        else:
+            left.append(child.name)
+    return left
+
+
 def prepare_run_dir(run_dir: Path, *, overwrite: bool) -> None:
-    """Create a fresh run directory; refuse an existing run unless ``overwrite``."""
+    """Create a fresh run directory; refuse an existing run unless ``overwrite``, and refuse
+    a non-empty folder that is not a run (``--overwrite`` never deletes what ganzoo did not
+    write)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise UserError(f"--out {run_dir}: exists and is not a folder")
     if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not is_run_dir(run_dir):
+            names = sorted(p.name for p in run_dir.iterdir())
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            raise UserError(
+                f"--out {run_dir}: the folder is not empty ({shown}) and is not a ganzoo run, "
+                "so ganzoo will not write into it"
+                + (" nor delete anything there" if overwrite else "")
+                + "; choose a new or empty folder"
+            )
         if not overwrite:
             raise UserError(
                 f"--out {run_dir}: already holds a run; resume it with "
                 f"'ganzoo run --resume {run_dir}', choose another --out, or pass --overwrite"
             )
-        import shutil
-
-        for child in run_dir.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        left = _remove_run_contents(run_dir)
+        if left:
+            print(f"note: --overwrite kept what ganzoo did not write in {run_dir}: {', '.join(left)}")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".ganzoo-write-test"
         probe.write_bytes(b"")
         probe.unlink()
+        (run_dir / RUN_MARKER).write_text("a ganzoo run directory (written by 'ganzoo run')\n")
     except OSError as exc:
         raise UserError(f"--out {run_dir}: cannot write there ({exc.strerror or exc})") from None
