@@ -45,7 +45,7 @@ def guarded(
             f"{path}: cannot build the {what} with these parameters ({brief(exc)})"
         ) from None
     except (Exception, SystemExit) as exc:  # a broken plugin: report it, never a traceback
-        raise ComponentError(f"{path}: the {what} failed to build ({_describe(exc)})") from None
+        raise ComponentError(f"{path}: {what} failed to build ({_describe(exc)})") from None
 
 
 def build_component(
