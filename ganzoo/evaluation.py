@@ -375,7 +375,7 @@ def evaluate(
                 status = {"status": "unavailable", "reason": str(exc)}
             except UserError:
                 raise
-            except Exception as exc:  # one broken (plugin) metric must not lose the others
+            except (Exception, SystemExit) as exc:  # one broken (plugin) metric must not lose the others
                 status = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
             status["seconds"] = round(time.perf_counter() - start, 3)
             report["metrics"][spec.name] = status

@@ -417,7 +417,17 @@ def _combination_problems(recipe: Recipe, registry: Any) -> list[Problem]:
     for path, spec, component in checks:
         if spec.check is None:
             continue
-        for key, message in spec.check(component.config, recipe) or ():
+        try:
+            found = [(str(key), str(message)) for key, message in spec.check(component.config, recipe) or ()]
+        except (Exception, SystemExit) as exc:  # a broken check is the plugin's fault: say so
+            from ganzoo.plugins import _describe
+
+            problems.append(
+                Problem(path, f"the recipe check of {spec.kind} '{spec.name}' from plugin "
+                        f"{spec.provider} failed ({_describe(exc)})")
+            )
+            continue
+        for key, message in found:
             problems.append(Problem(key if "." in key else join(path, key), message))
     return problems
 

@@ -22,7 +22,15 @@ FLOAT32_MAX = 3.4028234663852886e38
 
 
 def fields_of(cls: type) -> tuple[attrs.Attribute, ...]:
-    attrs.resolve_types(cls)
+    try:
+        attrs.resolve_types(cls)
+    except Exception as exc:  # a plugin's config with annotations that do not resolve
+        from ganzoo.errors import UserError, brief
+
+        raise UserError(
+            f"config class {cls.__module__}.{cls.__qualname__} is broken: its annotations "
+            f"do not resolve ({brief(exc)})"
+        ) from None
     return attrs.fields(cls)
 
 
@@ -182,6 +190,11 @@ def structure(
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # cross-field checks done by the class itself
         problems.append(Problem(path, str(exc)))
+        return _MISSING
+    except Exception as exc:  # a (plugin) config class that fails in its own checks
+        problems.append(
+            Problem(path, f"{cls.__qualname__} rejected these values ({type(exc).__name__}: {exc})")
+        )
         return _MISSING
 
 

@@ -262,7 +262,7 @@ class Trainer:
             return
         try:
             getattr(self.hooks, name)(**kwargs)
-        except Exception as exc:  # a broken logger plugin must not kill a long run
+        except (Exception, SystemExit) as exc:  # a broken logger plugin must not kill a long run
             print(f"warning: plugin hook {name} failed: {type(exc).__name__}: {exc}")
 
     # -- in-training evaluation (train.eval_every) ---------------------------------------------

@@ -389,3 +389,25 @@ def test_a_full_disk_error_names_the_reason(tmp_path, monkeypatch):
     result = invoke("run", SMOKE_RECIPE, "--out", out)
     clean(result, 1)
     assert "No space left on device" in result.output
+
+
+def test_a_plugin_whose_config_or_check_fails_is_reported(tmp_path):
+    plugin = tmp_path / "odd_parts.py"
+    plugin.write_text(
+        "import attrs\nfrom ganzoo import LatentCodeSpec, StepSpec, hookimpl, param\n\n"
+        "@attrs.frozen\nclass Fussy:\n    dim: int = param(1, 'd')\n"
+        "    def __attrs_post_init__(self):\n        raise ZeroDivisionError('fussy')\n\n"
+        "def broken_check(config, recipe):\n    raise KeyError('oops')\n\n"
+        "@hookimpl\ndef ganzoo_latent_codes():\n"
+        "    return [LatentCodeSpec(name='fussy', summary='x', config=Fussy, factory='os:getcwd')]\n\n"
+        "@hookimpl\ndef ganzoo_steps():\n"
+        "    return [StepSpec(name='checked', summary='x', factory='os:getcwd', check=broken_check)]\n"
+    )
+    result = invoke("check", SMOKE_RECIPE, "-p", plugin, "--set", "model.latent.noise.type=fussy")
+    clean(result, 2)
+    assert "Fussy rejected these values (ZeroDivisionError: fussy)" in result.output
+    result = invoke("check", SMOKE_RECIPE, "-p", plugin, "--set", "train.step.type=checked",
+                    "--set", "model.latent.digit.regularized=false",
+                    "--set", "model.latent.style.regularized=false", "--set", "train.terms={}")
+    clean(result, 2)
+    assert "the recipe check of step 'checked' from plugin odd_parts failed (KeyError" in result.output
