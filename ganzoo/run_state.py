@@ -53,7 +53,7 @@ def check_payload(trainer: Trainer, payload: dict[str, Any]) -> list[str]:
         return value
 
     step = entry("step", int, "a step number")
-    if step is not None and step < 0:
+    if step is not None and not 0 <= step < 2**62:
         problems.append(f"'step' is {step}, expected 0 or more")
     models = entry("models", dict, "a table of network weights")
     if models is not None:
@@ -69,6 +69,13 @@ def check_payload(trainer: Trainer, payload: dict[str, Any]) -> list[str]:
         isinstance(data.get(k), int) and data[k] >= 0 for k in ("epoch", "position")
     ):
         problems.append("'data' needs non-negative integers 'epoch' and 'position'")
+    elif data is not None and (
+        data["epoch"] > 2**40 or data["position"] > trainer.batches.batches_per_epoch
+    ):
+        problems.append(
+            f"'data' position {data['position']} of epoch {data['epoch']} is beyond the data "
+            f"({trainer.batches.batches_per_epoch} batches an epoch)"
+        )
     factor = entry("lr_factor", (int, float), "a learning-rate factor")
     if factor is not None and not 0 < factor <= 1:
         problems.append(f"'lr_factor' is {factor!r}, expected a number in (0, 1]")
@@ -106,6 +113,10 @@ def _optimizer_problems(role: str, optimizer: torch.optim.Optimizer, saved: Any)
     sizes = [len(g.get("params", ())) if isinstance(g, dict) else -1 for g in groups]
     if sizes != [len(g["params"]) for g in ours]:
         return [f"{where}: parameter groups of sizes {sizes}, expected {[len(g['params']) for g in ours]}"]
+    for number, (g_saved, g) in enumerate(zip(groups, ours, strict=True)):
+        for key, value in g.items():  # hyperparameters: numbers stay numbers, flags flags
+            if key != "params" and key in g_saved and _kind_of(g_saved[key]) != _kind_of(value):
+                return [f"{where}: group {number} '{key}' is {g_saved[key]!r}, expected like {value!r}"]
     index = {i: p for g_saved, g in zip(groups, ours, strict=True)
              for i, p in zip(g_saved["params"], g["params"], strict=True)}
     problems = []
@@ -123,6 +134,17 @@ def _optimizer_problems(role: str, optimizer: torch.optim.Optimizer, saved: Any)
             elif isinstance(value, Tensor | float) and not torch.isfinite(torch.as_tensor(value)).all():
                 problems.append(f"{where}: {name} of parameter {key} is not finite")
     return problems[:5] + ([f"{where}: and {len(problems) - 5} more"] if len(problems) > 5 else [])
+
+
+def _kind_of(value: Any) -> str:
+    """What sort of optimiser hyperparameter ``value`` is (numbers of either type alike)."""
+    if isinstance(value, bool) or value is None:
+        return type(value).__name__
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list | tuple):
+        return "sequence of " + ",".join(_kind_of(v) for v in value)
+    return type(value).__name__
 
 
 def _rng_problems(rng: dict[str, Any], trainer: Trainer) -> list[str]:

@@ -411,3 +411,20 @@ def test_a_plugin_whose_config_or_check_fails_is_reported(tmp_path):
                     "--set", "model.latent.style.regularized=false", "--set", "train.terms={}")
     clean(result, 2)
     assert "the recipe check of step 'checked' from plugin odd_parts failed (KeyError" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (_set(2**62, "data", "epoch"), "is beyond the data"),
+        (lambda p: p["optimizers"]["generator"]["param_groups"][0].update(betas="fast"), "'betas' is 'fast'"),
+        (_set(True, "lr_factor"), "'lr_factor' is a bool"),
+    ],
+    ids=["epoch", "betas", "lr_factor"],
+)
+def test_crafted_training_state_is_refused_before_it_is_used(run_copy, change, says):
+    for path in ckpt.list_checkpoints(run_copy):
+        rewrite(path, change)
+    result = invoke("run", "--resume", run_copy, "--set", "train.steps=8")
+    clean(result, 2)
+    assert says in result.output
