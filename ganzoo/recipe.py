@@ -40,30 +40,30 @@ class LatentSettings:
     regularized: bool = param(
         False, "the step must recover this code from generated images (InfoGAN's Q, ...)"
     )
-    weight: float = param(1.0, "λ: weight of this code in the terms that recover it", ge=0)
+    weight: float = param(1.0, "λ: weight of this code in the terms that recover it", ge=0, le=1e6)
 
 
 @attrs.frozen
 class TermSettings:
     """Keys every loss-term table accepts."""
 
-    weight: float = param(1.0, "multiplies every loss this term adds; 0 turns the term off", ge=0)
+    weight: float = param(1.0, "multiplies every loss this term adds; 0 turns the term off", ge=0, le=1e6)
 
 
 @attrs.frozen
 class TrainSettings:
-    steps: int = param(5000, "training steps (generator updates) to train for", ge=1)
-    log_every: int = param(50, "steps between scalar logs", ge=1)
-    sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0)
-    checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0)
-    keep_checkpoints: int = param(3, "newest checkpoints to keep", ge=1)
-    eval_every: int = param(0, "steps between cheap in-training evaluations; 0: off", ge=0)
-    eval_samples: int = param(2000, "generated samples for the in-training evaluation", ge=64)
+    steps: int = param(5000, "training steps (generator updates) to train for", ge=1, le=10**9)
+    log_every: int = param(50, "steps between scalar logs", ge=1, le=10**9)
+    sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0, le=10**9)
+    checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0, le=10**9)
+    keep_checkpoints: int = param(3, "newest checkpoints to keep", ge=1, le=10_000)
+    eval_every: int = param(0, "steps between cheap in-training evaluations; 0: off", ge=0, le=10**9)
+    eval_samples: int = param(2000, "generated samples for the in-training evaluation", ge=64, le=1_000_000)
     sample_count: int = param(64, "images in the fixed-noise sample grid", ge=1, le=1024)
     traversal_rows: int = param(8, "rows (noise draws) in each traversal grid", ge=1, le=64)
     traversal_steps: int = param(10, "columns of a continuous-code traversal", ge=2, le=64)
     traversal_range: tuple[float, float] = param(
-        (-2.0, 2.0), "values a continuous code sweeps in its traversal grid"
+        (-2.0, 2.0), "values a continuous code sweeps in its traversal grid", ge=-1e6, le=1e6
     )
     precision: Literal["fp32", "bf16", "fp16"] = param(
         "fp32", "compute precision: bf16 autocast where supported, fp16 with a grad scaler"

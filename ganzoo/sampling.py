@@ -102,8 +102,8 @@ def code_value(entry: LatentEntry, text: str) -> Tensor:
             value = float(part)
         except ValueError:
             raise UserError(f"{option}: '{part}' is not a number") from None
-        if not math.isfinite(value):
-            raise UserError(f"{option}: '{part}' is not a finite number")
+        if not math.isfinite(value) or abs(value) > MAX_SPAN:
+            raise UserError(f"{option}: '{part}' is not a finite number within ±{MAX_SPAN:g}")
         values.append(value)
     if len(values) != code.width:
         example = ",".join(["0.5"] * code.width)
@@ -281,6 +281,8 @@ def write_file(path: Path, data: bytes, option: str) -> None:
 
 
 def check_output(path: Path, suffix: str, option: str) -> None:
+    if "\0" in str(path):
+        raise UserError(f"{option} {str(path)!r}: a file name cannot contain a NUL character")
     if path.suffix.lower() != suffix:
         raise UserError(f"{option} {path}: the file name must end in {suffix}")
     if path.is_dir():

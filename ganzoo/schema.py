@@ -144,6 +144,14 @@ def _describe_value(value: Any) -> str:
 
 
 def _check_bounds(value: Any, field: attrs.Attribute, path: str, problems: list[Problem]) -> bool:
+    """Declared bounds; for a list or tuple of numbers, bounds of each item."""
+    if isinstance(value, list | tuple):
+        results = [_check_bound(v, field, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return all(results)
+    return _check_bound(value, field, path, problems)
+
+
+def _check_bound(value: Any, field: attrs.Attribute, path: str, problems: list[Problem]) -> bool:
     meta = field.metadata
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return True

@@ -222,15 +222,16 @@ def test_listing_components_imports_neither_torch_nor_component_modules():
     assert done.stdout.strip() == "0", "listing imported torch"
 
 
-def _numeric_fields(registry):
+def _numeric_fields(registry, with_tuples=False):
     from ganzoo.recipe import SHARED_SETTINGS, TrainSettings
     from ganzoo.schema import fields_of
 
     classes = {f"{s.kind}:{s.name}": s.config for s in registry.all_specs()}
     classes |= {f"shared:{k}": v for k, v in SHARED_SETTINGS.items()} | {"train": TrainSettings}
+    numeric = (int, float, tuple[float, float]) if with_tuples else (int, float)
     for label, cls in classes.items():
         for field in fields_of(cls):
-            if field.type in (int, float):
+            if field.type in numeric:
                 yield label, cls, field
 
 
@@ -246,3 +247,14 @@ def test_every_numeric_parameter_of_every_component_has_a_range_that_fits_its_dt
             problems = []
             structure(cls, {field.name: value}, label, problems)
             assert any(p.path == f"{label}.{field.name}" for p in problems), (label, field.name, value)
+
+
+def test_every_first_party_numeric_parameter_declares_a_finite_range(registry):
+    missing = []
+    for label, _, field in _numeric_fields(registry, with_tuples=True):
+        meta = field.metadata
+        low = meta.get("ge") if meta.get("ge") is not None else meta.get("gt")
+        high = meta.get("le") if meta.get("le") is not None else meta.get("lt")
+        if low is None or high is None:
+            missing.append(f"{label}.{field.name}")
+    assert not missing, f"numeric parameters without declared bounds: {missing}"

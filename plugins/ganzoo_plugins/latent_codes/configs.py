@@ -21,8 +21,8 @@ PosteriorStd = Literal["learned", "fixed"]
 @attrs.frozen
 class UniformConfig:
     dim: int = param(1, "number of dimensions", ge=1, le=100_000)
-    low: float = param(-1.0, "lower end of the range")
-    high: float = param(1.0, "upper end of the range")
+    low: float = param(-1.0, "lower end of the range", ge=-1e6, le=1e6)
+    high: float = param(1.0, "upper end of the range", ge=-1e6, le=1e6)
     posterior_std: PosteriorStd = param("fixed", "Q's std: 'learned' (paper) or 'fixed' at 1")
 
     def __attrs_post_init__(self) -> None:
@@ -33,5 +33,5 @@ class UniformConfig:
 @attrs.frozen
 class GaussianConfig:
     dim: int = param(1, "number of dimensions", ge=1, le=100_000)
-    std: float = param(1.0, "standard deviation of the prior", gt=0)
+    std: float = param(1.0, "standard deviation of the prior", gt=0, le=1e6)
     posterior_std: PosteriorStd = param("fixed", "Q's std: 'learned' (paper) or 'fixed' at 1")

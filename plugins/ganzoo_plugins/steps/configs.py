@@ -11,7 +11,7 @@ from ganzoo import param
 
 @attrs.frozen
 class AdversarialConfig:
-    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1)
+    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1, le=100)
     conditional: bool = param(
         False, "condition G and D on the dataset's labels (conditional batch norm, projection)"
     )

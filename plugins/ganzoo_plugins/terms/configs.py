@@ -9,11 +9,12 @@ from ganzoo import param
 
 @attrs.frozen
 class GradientPenaltyConfig:
-    target: float = param(1.0, "the gradient norm the penalty pulls towards", ge=0)
+    target: float = param(1.0, "the gradient norm the penalty pulls towards", ge=0, le=1e3)
 
 
 @attrs.frozen
 class R1Config:
     every: int = param(
-        1, "apply the penalty every this many steps, scaled by it (lazy regularisation)", ge=1
+        1, "apply the penalty every this many steps, scaled by it (lazy regularisation)", ge=1,
+        le=10_000,
     )
