@@ -136,14 +136,17 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     except Exception as exc:  # truncated zip, bad pickle, foreign object, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({reason})") from None
-    if isinstance(payload, dict) and payload.get("format") in _OLD_FORMATS:
-        written = (payload.get("versions") or {}).get("ganzoo") or _OLD_FORMATS[payload["format"]]
+    fmt = payload.get("format") if isinstance(payload, dict) else None
+    if isinstance(fmt, str) and fmt in _OLD_FORMATS:
+        versions = payload.get("versions")
+        written = versions.get("ganzoo") if isinstance(versions, dict) else None
+        written = written if isinstance(written, str) else _OLD_FORMATS[fmt]
         raise CheckpointError(
             f"{path}: written by ganzoo {written} (checkpoint format {payload['format']}), before "
             f"training steps became plugins; this ganzoo reads {FORMAT}. Evaluate, sample or "
             f"resume it with that version: pip install 'torch-ganzoo=={written}'"
         )
-    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, *_UNCHECKED_FORMATS):
+    if not isinstance(fmt, str) or fmt not in (FORMAT, *_UNCHECKED_FORMATS):
         raise CheckpointError(f"{path}: not a ganzoo checkpoint (format {FORMAT} expected)")
     if payload["format"] == FORMAT:
         stored = payload.pop("checksum", None)

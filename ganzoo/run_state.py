@@ -126,7 +126,18 @@ def _optimizer_problems(role: str, optimizer: torch.optim.Optimizer, saved: Any)
             problems.append(f"{where}: state for unknown parameter {key!r}")
             continue
         for name, value in values.items():
-            if isinstance(value, Tensor) and value.dim() > 0 and value.shape != param.shape:
+            if name in _PER_PARAMETER_STATE and not (
+                (value is None and name == "momentum_buffer")
+                or (isinstance(value, Tensor) and value.shape == param.shape)
+            ):
+                got = list(value.shape) if isinstance(value, Tensor) else type(value).__name__
+                problems.append(
+                    f"{where}: {name} of parameter {key} is {got}, expected a tensor of shape "
+                    f"{list(param.shape)}"
+                )
+            elif not (value is None or isinstance(value, Tensor | int | float)):
+                problems.append(f"{where}: {name} of parameter {key} is a {type(value).__name__}")
+            elif isinstance(value, Tensor) and value.dim() > 0 and value.shape != param.shape:
                 problems.append(
                     f"{where}: {name} of parameter {key} has shape {list(value.shape)}, "
                     f"expected {list(param.shape)}"
@@ -134,6 +145,12 @@ def _optimizer_problems(role: str, optimizer: torch.optim.Optimizer, saved: Any)
             elif isinstance(value, Tensor | float) and not torch.isfinite(torch.as_tensor(value)).all():
                 problems.append(f"{where}: {name} of parameter {key} is not finite")
     return problems[:5] + ([f"{where}: and {len(problems) - 5} more"] if len(problems) > 5 else [])
+
+
+# State torch's optimisers keep per parameter, in the parameter's shape.
+_PER_PARAMETER_STATE = {
+    "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "momentum_buffer", "grad_avg",
+}
 
 
 def _kind_of(value: Any) -> str:
