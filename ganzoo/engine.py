@@ -12,7 +12,7 @@ import click
 import torch
 
 from ganzoo import checkpoint as ckpt
-from ganzoo.errors import UserError
+from ganzoo.errors import TrainingError, UserError
 from ganzoo.recipe import resolve, write_recipe
 from ganzoo.runtime import distributed_from_env, process_group, resolve_device
 from ganzoo.session import check_resume_overrides, open_recipe, open_saved_recipe
@@ -90,7 +90,10 @@ def start_run(
     with process_group(dist_info, device):
         if resume is None and dist_info.is_main:
             prepare_run_dir(run_dir, overwrite=overwrite)
-            write_recipe(session.recipe, run_dir / "recipe.toml")
+            try:
+                write_recipe(session.recipe, run_dir / "recipe.toml")
+            except OSError as exc:
+                raise UserError(f"--out {run_dir}: cannot write recipe.toml ({exc.strerror or exc})") from None
         if dist_info.enabled:
             import torch.distributed as dist
 
@@ -115,6 +118,13 @@ def start_run(
         try:
             with progress:
                 trainer.fit(on_step=progress.update)
+        except OSError as exc:  # a full disk while writing images or events (checkpoint
+            # writes say so themselves)
+            progress.stop()
+            raise TrainingError(
+                f"could not write to {run_dir} at step {trainer.step}: "
+                f"{exc.strerror or exc}; earlier checkpoints are intact"
+            ) from None
         except Interrupted as exc:
             progress.stop()
             where = f" at {exc.path}" if exc.path else ""

@@ -229,9 +229,11 @@ def save(trainer: Trainer) -> Path | None:
     except Exception as exc:  # a full disk surfaces as OSError, or inside torch.save as
         # RuntimeError ("[enforce fail at inline_container.cc] ... unexpected pos")
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else brief(exc)
-        raise TrainingError(
-            f"could not write checkpoint {path}: {reason}; earlier checkpoints are intact"
-        ) from None
+        earlier = (
+            "earlier checkpoints are intact" if ckpt.list_checkpoints(trainer.run_dir)
+            else "no earlier checkpoint exists"
+        )
+        raise TrainingError(f"could not write checkpoint {path}: {reason}; {earlier}") from None
     ckpt.prune_checkpoints(trainer.run_dir, trainer.settings.keep_checkpoints)
     trainer._call_hook("ganzoo_checkpoint_saved", run_dir=trainer.run_dir, step=trainer.step, path=path)
     return path
