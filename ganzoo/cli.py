@@ -23,6 +23,11 @@ class GanzooGroup(click.Group):
     """Turns user errors into one clear message and exit status 2 (training failures: 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import threading
+
+        # A background writer (TensorBoard's event thread) failing on a full disk: one line,
+        # not a thread traceback; the command itself reports the failure.
+        previous, threading.excepthook = threading.excepthook, _thread_failure
         try:
             return super().invoke(ctx)
         except UserError as exc:
@@ -31,6 +36,13 @@ class GanzooGroup(click.Group):
         except TrainingError as exc:
             click.secho(f"training failed: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        finally:
+            threading.excepthook = previous
+
+
+def _thread_failure(args: Any) -> None:
+    name = args.thread.name if args.thread is not None else "a background thread"
+    click.secho(f"warning: {name} failed: {args.exc_type.__name__}: {args.exc_value}", err=True, fg="yellow")
 
 
 def set_option(func: Any) -> Any:

@@ -121,9 +121,12 @@ def start_run(
         except OSError as exc:  # a full disk while writing images or events (checkpoint
             # writes say so themselves)
             progress.stop()
+            earlier = (
+                "earlier checkpoints are intact" if ckpt.list_checkpoints(run_dir)
+                else "no checkpoint was written yet"
+            )
             raise TrainingError(
-                f"could not write to {run_dir} at step {trainer.step}: "
-                f"{exc.strerror or exc}; earlier checkpoints are intact"
+                f"could not write to {run_dir} at step {trainer.step}: {exc.strerror or exc}; {earlier}"
             ) from None
         except Interrupted as exc:
             progress.stop()
