@@ -3,11 +3,19 @@
 A checkpoint is a ``torch.save`` of plain data (state dicts, tensors, numbers, strings): no
 pickled modules or classes, so it loads with ``torch.load(weights_only=True)`` and never runs
 code. It is written to a temporary file in the same folder, flushed, fsynced and renamed, so
-a crash leaves either the old file or the complete new one, never a truncated one.
+a crash leaves either the old file or the complete new one, never a truncated one; a killed
+write's temporary file is removed at the next start (``remove_stale_temporaries``).
+
+Since format 3 a checkpoint carries a checksum (BLAKE2b) of its whole payload, every tensor's
+bytes included, verified on load: a file damaged on disk (flipped bits that still unpickle)
+is skipped like a truncated one, and resume falls back to the previous good checkpoint. The
+checksum guards against damage, not against a crafted file; what a payload holds is checked
+against the recipe before use (``ganzoo.run_state.check_payload``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -20,10 +28,13 @@ import torch
 
 from ganzoo.errors import UserError
 
-FORMAT = "ganzoo-checkpoint/2"
+FORMAT = "ganzoo-checkpoint/3"
+# Format 2 had the same layout without the checksum: still read, unverified.
+_UNCHECKED_FORMATS = ("ganzoo-checkpoint/2",)
 # Format 1 (ganzoo 0.1) held exactly two models and a fixed InfoGAN objective.
 _OLD_FORMATS = {"ganzoo-checkpoint/1": "0.1"}
 _NAME = re.compile(r"^step_(\d{8})\.pt$")
+_TEMPORARY = re.compile(r"^\..+\.tmp$")  # what _atomic_write leaves when it is killed
 
 
 class CheckpointError(UserError):
@@ -64,9 +75,55 @@ def checkpoint_path(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / "checkpoints" / f"step_{step:08d}.pt"
 
 
+def payload_checksum(payload: Any) -> str:
+    """BLAKE2b of a payload's structure, plain values and every tensor's dtype, shape and
+    bytes (dict keys in sorted order, so it does not depend on insertion order)."""
+    digest = hashlib.blake2b(digest_size=32)
+    _feed(digest, payload)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)};".encode())
+        if tensor.numel():
+            digest.update(memoryview(tensor.reshape(-1).view(torch.uint8).numpy()))
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)};".encode())
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+    elif isinstance(value, list | tuple):
+        digest.update(f"{'L' if isinstance(value, list) else 'U'}{len(value)};".encode())
+        for item in value:
+            _feed(digest, item)
+    elif isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        digest.update(f"S{len(data)};".encode() + data)
+    else:  # int, float, bool, None (and anything else plain): its exact repr
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+
+
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    payload = {k: v for k, v in payload.items() if k not in ("format", "checksum")}
     payload = {"format": FORMAT, **payload}
+    payload["checksum"] = payload_checksum(payload)
     _atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Delete the temporary files of writes that were killed (in the run directory and its
+    ``checkpoints/``); returns what was removed."""
+    removed = []
+    for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if _TEMPORARY.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
@@ -79,18 +136,33 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     except Exception as exc:  # truncated zip, bad pickle, foreign object, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: damaged or not a ganzoo checkpoint ({reason})") from None
-    if isinstance(payload, dict) and payload.get("format") in _OLD_FORMATS:
-        written = (payload.get("versions") or {}).get("ganzoo") or _OLD_FORMATS[payload["format"]]
+    fmt = payload.get("format") if isinstance(payload, dict) else None
+    if isinstance(fmt, str) and fmt in _OLD_FORMATS:
+        versions = payload.get("versions")
+        written = versions.get("ganzoo") if isinstance(versions, dict) else None
+        written = written if isinstance(written, str) else _OLD_FORMATS[fmt]
         raise CheckpointError(
             f"{path}: written by ganzoo {written} (checkpoint format {payload['format']}), before "
             f"training steps became plugins; this ganzoo reads {FORMAT}. Evaluate, sample or "
             f"resume it with that version: pip install 'torch-ganzoo=={written}'"
         )
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(fmt, str) or fmt not in (FORMAT, *_UNCHECKED_FORMATS):
         raise CheckpointError(f"{path}: not a ganzoo checkpoint (format {FORMAT} expected)")
-    for key in ("step", "recipe", "models"):
+    if payload["format"] == FORMAT:
+        stored = payload.pop("checksum", None)
+        if stored != payload_checksum(payload):
+            raise CheckpointError(
+                f"{path}: damaged (its checksum does not match its contents: the file changed "
+                "after ganzoo wrote it)"
+            )
+    for key, kind in (("step", int), ("recipe", dict), ("models", dict)):
         if key not in payload:
             raise CheckpointError(f"{path}: incomplete checkpoint (no '{key}')")
+        if not isinstance(payload[key], kind) or isinstance(payload[key], bool):
+            raise CheckpointError(
+                f"{path}: not a valid checkpoint ('{key}' is a {type(payload[key]).__name__}, "
+                f"expected {kind.__name__})"
+            )
     return payload
 
 

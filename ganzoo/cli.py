@@ -23,6 +23,11 @@ class GanzooGroup(click.Group):
     """Turns user errors into one clear message and exit status 2 (training failures: 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import threading
+
+        # A background writer (TensorBoard's event thread) failing on a full disk: one line,
+        # not a thread traceback; the command itself reports the failure.
+        previous, threading.excepthook = threading.excepthook, _thread_failure
         try:
             return super().invoke(ctx)
         except UserError as exc:
@@ -31,6 +36,13 @@ class GanzooGroup(click.Group):
         except TrainingError as exc:
             click.secho(f"training failed: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        finally:
+            threading.excepthook = previous
+
+
+def _thread_failure(args: Any) -> None:
+    name = args.thread.name if args.thread is not None else "a background thread"
+    click.secho(f"warning: {name} failed: {args.exc_type.__name__}: {args.exc_value}", err=True, fg="yellow")
 
 
 def set_option(func: Any) -> Any:
@@ -112,7 +124,7 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
     rows = [
         {
             "kind": spec.kind,
-            "name": spec.name,
+            "name": name,  # PLUGIN:name where a built-in keeps the bare name
             "provider": spec.provider.plugin if spec.provider else "",
             "distribution": (spec.provider.distribution or "") if spec.provider else "",
             "version": (spec.provider.version or "") if spec.provider else "",
@@ -120,7 +132,7 @@ def components(kind: str | None, as_json: bool, plugins: tuple[str, ...], strict
             **_declared(spec),
         }
         for k in kinds
-        for spec in sorted(registry.components[k].values(), key=lambda s: s.name)
+        for name, spec in sorted({**registry.components[k], **registry.shadowed(k)}.items())
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -18,11 +18,11 @@ def register(group: click.Group) -> None:
 @click.command("eval")
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object (nothing else on stdout).")
-@click.option("--samples", type=click.IntRange(min=64), default=5000, show_default=True, help="Generated samples per measurement.")
+@click.option("--samples", type=click.IntRange(min=64, max=1_000_000), default=5000, show_default=True, help="Generated samples per measurement.")
 @device_option
 @click.option("--metric", "metrics", multiple=True, metavar="NAME", help="Run only this metric (repeatable); default: every registered metric.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs (default: RUN_DIR/eval).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the evaluation's random draws.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed of the evaluation's random draws (0..2**32-1).")
 @weights_option
 @plugin_options
 def eval_command(

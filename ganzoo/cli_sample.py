@@ -17,9 +17,9 @@ def register(group: click.Group) -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("run", metavar="RUN_DIR_OR_CHECKPOINT", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write (its folder is created).")
-@click.option("--n", "n", type=click.IntRange(min=1), help="Samples in the grid (default 64); with --traverse, rows (default 8).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the latent draws: the same seed gives the same image.")
-@click.option("--nrow", type=click.IntRange(min=1), help="Images per grid row (default: about sqrt(n)).")
+@click.option("--n", "n", type=click.IntRange(min=1, max=1024), help="Samples in the grid (default 64, at most 1024); with --traverse, rows (default 8, at most 64).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Seed for the latent draws (0..2**32-1): the same seed gives the same image.")
+@click.option("--nrow", type=click.IntRange(min=1, max=1024), help="Images per grid row (default: about sqrt(n)).")
 @device_option
 @click.option(
     "--code",
@@ -36,9 +36,9 @@ def register(group: click.Group) -> None:
     "of a continuous one over --range in --steps columns. Rows are different draws.",
 )
 @click.option("--range", "span", nargs=2, type=float, default=(-2.0, 2.0), show_default=True, metavar="LOW HIGH", help="Sweep range for a continuous --traverse.")
-@click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2), help="Columns of a continuous --traverse.")
+@click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2, max=64), help="Columns of a continuous --traverse (2..64).")
 @click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
-@click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10), help="GIF frame duration in milliseconds.")
+@click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10, max=60_000), help="GIF frame duration in milliseconds.")
 @weights_option
 @plugin_options
 def sample(
@@ -71,7 +71,10 @@ def sample(
     """
     from ganzoo.errors import UserError
     from ganzoo.runtime import resolve_device
-    from ganzoo.sampling import check_output, load_generator, run_sample
+    from ganzoo.sampling import check_output, check_sample_options, load_generator, run_sample
+
+    # before any loading: options out of bounds are answered at once
+    check_sample_options(n=n, seed=seed, nrow=nrow, span=span, steps=steps, traverse=traverse)
 
     if gif is not None and traverse is None:
         raise UserError("--gif needs --traverse NAME: the animation steps through the sweep")

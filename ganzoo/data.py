@@ -15,7 +15,8 @@ import attrs
 import torch
 from torch import Tensor
 
-from ganzoo.errors import UserError, brief
+from ganzoo.building import build_component
+from ganzoo.errors import UserError
 
 DATA_ROOT_ENV = "GANZOO_DATA_ROOT"
 
@@ -64,10 +65,15 @@ def to_unit_range(images_u8: Tensor, dtype: torch.dtype = torch.float32) -> Tens
 
 def resolve_data_root(recipe_root: str) -> Path:
     """The recipe's ``data.root``, else ``$GANZOO_DATA_ROOT``, else ``./data``."""
-    if recipe_root:
-        return Path(recipe_root).expanduser()
-    env = os.environ.get(DATA_ROOT_ENV)
-    return Path(env).expanduser() if env else Path("data")
+    where, text = ("data.root", recipe_root) if recipe_root else (
+        f"${DATA_ROOT_ENV}", os.environ.get(DATA_ROOT_ENV, "")
+    )
+    if not text:
+        return Path("data")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError as exc:  # "~someone" for a user this machine does not know
+        raise UserError(f"{where} = {text!r}: cannot expand '~' ({exc})") from None
 
 
 def load_dataset(recipe: Any, registry: Any, split: str = "train") -> ImageData:
@@ -76,21 +82,12 @@ def load_dataset(recipe: Any, registry: Any, split: str = "train") -> ImageData:
     spec = registry.get("dataset", table.type)
     root = resolve_data_root(table.settings.root)
     try:
-        data = spec.build(table.config, root=root, split=split, download=table.settings.download)
-    except (UserError, FileNotFoundError, OSError) as exc:
-        if isinstance(exc, UserError):
-            raise
-        raise DataUnavailable(f"data ({table.type}) under {root}: {exc}") from None
-    except (ValueError, TypeError, RuntimeError, OverflowError, MemoryError) as exc:
-        # e.g. a count too large to allocate: a user error, not a traceback
-        raise UserError(
-            f"data ({table.type}): cannot build the dataset with these parameters ({brief(exc)})"
-        ) from None
-    if not isinstance(data, ImageData):
-        raise UserError(
-            f"dataset '{table.type}' from {spec.provider} returned {type(data).__name__}, "
-            "expected ganzoo.data.ImageData"
+        data = build_component(
+            spec, "data", table.config, root=root, split=split, download=table.settings.download,
+            expected=ImageData, expected_name="ganzoo.data.ImageData", passthrough=(OSError,),
         )
+    except (FileNotFoundError, OSError) as exc:
+        raise DataUnavailable(f"data ({table.type}) under {root}: {exc}") from None
     return data
 
 

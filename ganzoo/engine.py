@@ -12,7 +12,7 @@ import click
 import torch
 
 from ganzoo import checkpoint as ckpt
-from ganzoo.errors import UserError
+from ganzoo.errors import TrainingError, UserError
 from ganzoo.recipe import resolve, write_recipe
 from ganzoo.runtime import distributed_from_env, process_group, resolve_device
 from ganzoo.session import check_resume_overrides, open_recipe, open_saved_recipe
@@ -48,6 +48,8 @@ def start_run(
         run_dir = Path(resume)
         if not run_dir.is_dir():
             raise UserError(f"--resume {run_dir}: no such run directory")
+        if dist_info.is_main:  # what a killed write left behind
+            ckpt.remove_stale_temporaries(run_dir)
         path, payload, warnings = ckpt.newest_valid_checkpoint(run_dir)
         for warning in warnings:
             click.secho(f"warning: {warning}", err=True, fg="yellow")
@@ -88,7 +90,10 @@ def start_run(
     with process_group(dist_info, device):
         if resume is None and dist_info.is_main:
             prepare_run_dir(run_dir, overwrite=overwrite)
-            write_recipe(session.recipe, run_dir / "recipe.toml")
+            try:
+                write_recipe(session.recipe, run_dir / "recipe.toml")
+            except OSError as exc:
+                raise UserError(f"--out {run_dir}: cannot write recipe.toml ({exc.strerror or exc})") from None
         if dist_info.enabled:
             import torch.distributed as dist
 
@@ -102,7 +107,7 @@ def start_run(
             dist_info=dist_info,
         )
         if payload is not None:
-            trainer.load_state_dict(payload)
+            trainer.load_state_dict(payload, str(path))
         if dist_info.is_main:
             click.echo(
                 f"run {run_dir} | {session.recipe.name} | device {device} | "
@@ -113,6 +118,16 @@ def start_run(
         try:
             with progress:
                 trainer.fit(on_step=progress.update)
+        except OSError as exc:  # a full disk while writing images or events (checkpoint
+            # writes say so themselves)
+            progress.stop()
+            earlier = (
+                "earlier checkpoints are intact" if ckpt.list_checkpoints(run_dir)
+                else "no checkpoint was written yet"
+            )
+            raise TrainingError(
+                f"could not write to {run_dir} at step {trainer.step}: {exc.strerror or exc}; {earlier}"
+            ) from None
         except Interrupted as exc:
             progress.stop()
             where = f" at {exc.path}" if exc.path else ""

@@ -33,14 +33,19 @@ class Problem:
 
 
 class RecipeError(UserError):
-    """All problems found in one recipe, reported together."""
+    """All problems found in one recipe, reported together (the first ``MAX_LISTED`` of
+    them: a generated recipe with a million unknown keys must not print megabytes)."""
+
+    MAX_LISTED = 50
 
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = list(problems)
         count = len(self.problems)
         lines = [f"{source}: {count} problem{'s' if count != 1 else ''}"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[: self.MAX_LISTED]]
+        if count > self.MAX_LISTED:
+            lines.append(f"  ... and {count - self.MAX_LISTED} more")
         super().__init__("\n".join(lines))
 
 

@@ -40,6 +40,7 @@ import attrs
 import torch
 from torch import Tensor, nn
 
+from ganzoo.building import build_component
 from ganzoo.data import ImageData, load_dataset, to_unit_range
 from ganzoo.errors import UserError
 from ganzoo.latent import LatentEntry
@@ -366,7 +367,10 @@ def evaluate(
             status: dict[str, Any] = {"status": "ok"}
             ctx.say(f"metric {spec.name} ...")
             try:
-                metric = spec.build(config)
+                metric = build_component(
+                    spec, f"metric {spec.name}", config, expected=Metric,
+                    expected_name="a ganzoo.evaluation.Metric",
+                )
                 built.append(metric)
                 with torch.no_grad():
                     part = metric.compute(ctx)
@@ -375,7 +379,7 @@ def evaluate(
                 status = {"status": "unavailable", "reason": str(exc)}
             except UserError:
                 raise
-            except Exception as exc:  # one broken (plugin) metric must not lose the others
+            except (Exception, SystemExit) as exc:  # one broken (plugin) metric must not lose the others
                 status = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
             status["seconds"] = round(time.perf_counter() - start, 3)
             report["metrics"][spec.name] = status

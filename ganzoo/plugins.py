@@ -4,7 +4,17 @@ Nothing here is global: ``load_plugins()`` builds a fresh ``pluggy.PluginManager
 so tests and commands each get their own, and a broken plugin is recorded instead of raised.
 Order: ganzoo's own first-party plugins (entry points of the ``torch-ganzoo`` distribution),
 then every other entry point in group ``ganzoo`` (unless autoloading is off), then plugins
-named by ``-p`` or a recipe's ``plugins`` list (module names or ``.py`` files).
+the user names with ``-p`` (module names or ``.py`` files).
+
+Trust: only the user's command line imports a file or module path. A recipe (or the recipe
+saved in a run directory) may only *require* plugins by entry-point name, and those load from
+installed distributions (``PluginSet.require``); a recipe that names a file is refused with a
+message saying how to load it deliberately.
+
+Names: a first-party (built-in) component keeps its bare name even when a third-party plugin
+registers the same one; the other is reachable as ``PLUGIN:name`` and the clash is reported.
+Two third-party plugins with one name make the bare name ambiguous (an error naming both);
+each stays reachable by its qualified name.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
@@ -45,6 +56,7 @@ class PluginRecord:
     status: str = "loaded"  # "loaded", "failed" or "blocked"
     error: str | None = None
     components: list[str] = attrs.field(factory=list)
+    requested: str | None = None  # what the user typed after -p, for plugins loaded that way
 
     @property
     def provider(self) -> Provider:
@@ -56,15 +68,29 @@ class PluginRecord:
 
 @attrs.define
 class Conflict:
+    """Several plugins register one name. With a built-in among them, the built-in keeps the
+    bare name (``kept``); otherwise the bare name is ambiguous."""
+
     kind: str
     name: str
     providers: list[Provider]
+    kept: Provider | None = None
+
+    def qualified(self) -> list[str]:
+        return [f"{p.plugin}:{self.name}" for p in self.providers if p != self.kept]
 
     def message(self) -> str:
+        label = self.kind.replace("_", " ")
         who = " and ".join(str(p) for p in self.providers)
+        others = ", ".join(f"'{q}'" for q in self.qualified())
+        if self.kept is not None:
+            return (
+                f"{label} '{self.name}' is provided by both {who}; the built-in from "
+                f"{self.kept.plugin} keeps the name, use {others} for the other"
+            )
         return (
-            f"{self.kind.replace('_', ' ')} '{self.name}' is provided by both {who}; "
-            "block one of them with -p no:PLUGIN"
+            f"{label} '{self.name}' is provided by both {who}; name one of them: {others} "
+            "(or block one with -p no:PLUGIN)"
         )
 
 
@@ -108,21 +134,24 @@ class PluginSet:
         return self._record(record)
 
     def load_module(self, spec: str) -> PluginRecord:
-        """Import and register a plugin named by a module path or a ``.py`` file."""
-        name, source = spec, "module"
+        """Import and register a plugin named by a module path or a ``.py`` file: only for
+        what the user names on the command line (``-p``), never for a recipe's list."""
+        name, source = plugin_name(spec), "file" if is_file_spec(spec) else "module"
         try:
-            if spec.endswith(".py") or os.sep in spec or "/" in spec:
-                source = "file"
+            if source == "file":
                 path = Path(spec).expanduser().resolve()
-                name = path.stem
                 if not path.is_file():
                     raise FileNotFoundError(f"no plugin file at {path}")
                 module = _import_file(path)
             else:
                 module = importlib.import_module(spec)
-        except Exception as exc:
-            return self._record(PluginRecord(name, source, status="failed", error=_describe(exc)))
-        return self.register(module, name=name, source=source)
+        except (Exception, SystemExit) as exc:  # sys.exit() at import must not end ganzoo
+            record = PluginRecord(name, source, status="failed", error=_describe(exc))
+            record.requested = spec
+            return self._record(record)
+        record = self.register(module, name=name, source=source)
+        record.requested = spec
+        return record
 
     def load_entry_points(self, which: Autoload) -> None:
         if which == "none":
@@ -149,7 +178,7 @@ class PluginSet:
             )
         try:
             plugin = ep.load()
-        except Exception as exc:  # one broken plugin must not break unrelated commands
+        except (Exception, SystemExit) as exc:  # one broken plugin must not break the others
             return self._record(
                 PluginRecord(
                     name, "entry point", dist_name, dist_version, "failed", _describe(exc)
@@ -166,6 +195,62 @@ class PluginSet:
     def block(self, name: str) -> None:
         self.manager.set_blocked(name)
 
+    def require(self, entry: str) -> tuple[str | None, str | None]:
+        """Make sure the plugin a recipe requires is loaded, importing nothing but an
+        installed entry point. Returns (problem, note); both None when all is well."""
+        for record in self.records:  # a file or module the user loaded with -p
+            if record.requested is not None and (
+                entry == record.requested or plugin_name(entry) == record.name
+            ):
+                return self._requirement_status(record, Requirement(record.name))
+        wanted = parse_requirement(entry)
+        if wanted is None:
+            kind = "file" if is_file_spec(entry) else "module path"
+            return (
+                f"'{entry}' is a {kind}; a recipe never loads code by itself. If you trust it, "
+                f"load it deliberately on the command line with -p {entry} (as pytest's -p), "
+                "or install it as a package with a 'ganzoo' entry point and name that",
+                None,
+            )
+        for record in self.records:
+            if wanted.name in (record.name, record.requested, record.distribution):
+                return self._requirement_status(record, wanted)
+        candidates = [
+            ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+            if wanted.name in (ep.name, _distribution_name(ep))
+        ]
+        if candidates:  # installed, so trusted; not loaded because autoloading is off
+            return self._requirement_status(self._load_entry_point(candidates[0]), wanted)
+        made_with = (
+            f" (the run was made with {wanted.distribution} {wanted.version or ''})".replace(" )", ")")
+            if wanted.distribution else ""
+        )
+        install = (
+            f"pip install '{wanted.distribution}=={wanted.version}'" if wanted.version
+            else f"pip install {wanted.distribution}" if wanted.distribution
+            else "install the package that provides it"
+        )
+        return (
+            f"needs plugin '{wanted.name}'{made_with}, which is not installed (no entry point "
+            f"'{wanted.name}' in group '{ENTRY_POINT_GROUP}'): {install}, or load it "
+            "deliberately with -p MODULE_OR_FILE",
+            None,
+        )
+
+    def _requirement_status(
+        self, record: PluginRecord, wanted: Requirement
+    ) -> tuple[str | None, str | None]:
+        if record.status == "blocked":
+            return f"needs plugin '{wanted.name}', which is blocked (-p no:{record.name})", None
+        if record.status == "failed":
+            return f"needs plugin '{wanted.name}', which failed to load: {record.error}", None
+        if wanted.version and record.version and wanted.version != record.version:
+            return None, (
+                f"plugin {wanted.name}: {record.distribution} {record.version} is installed; "
+                f"the recipe was written with {wanted.version}"
+            )
+        return None, None
+
     @property
     def failed(self) -> list[PluginRecord]:
         return [r for r in self.records if r.status == "failed"]
@@ -174,6 +259,47 @@ class PluginSet:
         if self._registry is None:
             self._registry = Registry.collect(self)
         return self._registry
+
+
+@attrs.frozen
+class Requirement:
+    """A plugin a recipe requires: ``"NAME"`` or ``"NAME (DISTRIBUTION VERSION)"``, as the
+    resolved recipe records it (NAME: an entry point in group ``ganzoo``)."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+
+    def __str__(self) -> str:
+        return str(Provider(self.name, self.distribution, self.version))
+
+
+_REQUIREMENT = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_:-]*)"
+    r"(?:\s*\((?P<dist>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:\s+(?P<version>[^\s()]+))?\))?$"
+)
+
+
+def parse_requirement(entry: str) -> Requirement | None:
+    """The requirement a recipe's ``plugins`` entry states; None for a file or module path."""
+    match = _REQUIREMENT.match(entry.strip()) if isinstance(entry, str) else None
+    if match is None:
+        return None
+    return Requirement(match["name"], match["dist"], match["version"])
+
+
+def is_file_spec(spec: str) -> bool:
+    return spec.endswith(".py") or os.sep in spec or "/" in spec
+
+
+def plugin_name(spec: str) -> str:
+    """The name a ``-p`` plugin is registered under: a file's stem, or the module path."""
+    return Path(spec).stem if is_file_spec(spec) else spec
+
+
+def _distribution_name(ep: importlib.metadata.EntryPoint) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else None
 
 
 def load_plugins(
@@ -214,22 +340,29 @@ class UnknownComponent(UserError):
 
 
 class Registry:
-    """Every component the loaded plugins provide, by kind and name. A plain value."""
+    """Every component the loaded plugins provide, by kind and name. A plain value.
+
+    ``components[kind]`` maps bare names to specs; ``qualified[kind]`` maps ``PLUGIN:name``
+    to every spec, so a component whose bare name is taken stays reachable."""
 
     def __init__(
         self,
         components: dict[str, dict[str, ComponentSpec]],
         conflicts: list[Conflict],
         failed: list[PluginRecord],
+        qualified: dict[str, dict[str, ComponentSpec]] | None = None,
     ):
         self.components = components
         self.conflicts = conflicts
         self.failed = failed
+        self.qualified = qualified if qualified is not None else {
+            kind: {f"{s.provider.plugin if s.provider else ''}:{n}": s for n, s in table.items()}
+            for kind, table in components.items()
+        }
 
     @classmethod
     def collect(cls, plugins: PluginSet) -> Registry:
-        components: dict[str, dict[str, ComponentSpec]] = {k: {} for k in SPEC_TYPES}
-        conflicts: dict[tuple[str, str], Conflict] = {}
+        by_name: dict[str, dict[str, list[ComponentSpec]]] = {k: {} for k in SPEC_TYPES}
         records = {r.name: r for r in plugins.records}
         for kind, hook_name in KIND_HOOKS.items():
             spec_type = SPEC_TYPES[kind]
@@ -245,23 +378,32 @@ class Registry:
                                 f"{hook_name}() returned {type(spec).__name__}, "
                                 f"expected {spec_type.__name__}"
                             )
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     record.status, record.error = "failed", _describe(exc)
                     continue
                 for spec in specs:
                     spec = attrs.evolve(spec, provider=record.provider)
-                    table = components[kind]
-                    key = (kind, spec.name)
-                    if key in conflicts:
-                        conflicts[key].providers.append(spec.provider)
-                    elif spec.name in table:
-                        first = table.pop(spec.name)
-                        conflicts[key] = Conflict(kind, spec.name, [first.provider, spec.provider])
-                    else:
-                        table[spec.name] = spec
-                        record.components.append(f"{kind}:{spec.name}")
+                    by_name[kind].setdefault(spec.name, []).append(spec)
+                    record.components.append(f"{kind}:{spec.name}")
+        components: dict[str, dict[str, ComponentSpec]] = {k: {} for k in SPEC_TYPES}
+        qualified: dict[str, dict[str, ComponentSpec]] = {k: {} for k in SPEC_TYPES}
+        conflicts: list[Conflict] = []
+        for kind, names in by_name.items():
+            for name, specs in names.items():
+                for spec in specs:
+                    qualified[kind][f"{spec.provider.plugin}:{name}"] = spec  # type: ignore[union-attr]
+                if len(specs) == 1:
+                    components[kind][name] = specs[0]
+                    continue
+                built_in = [s for s in specs if _is_first_party(s.provider)]
+                kept = built_in[0] if len(built_in) == 1 else None
+                if kept is not None:
+                    components[kind][name] = kept
+                conflicts.append(
+                    Conflict(kind, name, [s.provider for s in specs], kept.provider if kept else None)  # type: ignore[misc]
+                )
         failed = [r for r in plugins.records if r.status == "failed"]
-        return cls(components, list(conflicts.values()), failed)
+        return cls(components, conflicts, failed, qualified)
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.components[kind])
@@ -269,7 +411,14 @@ class Registry:
     def all_specs(self) -> list[ComponentSpec]:
         return [spec for kind in self.components for spec in self.components[kind].values()]
 
+    def shadowed(self, kind: str) -> dict[str, ComponentSpec]:
+        """Components reachable only by their qualified name ``PLUGIN:name``."""
+        bare = {id(s) for s in self.components.get(kind, {}).values()}
+        return {q: s for q, s in self.qualified.get(kind, {}).items() if id(s) not in bare}
+
     def find(self, kind: str, name: str) -> ComponentSpec | None:
+        if ":" in name:
+            return self.qualified.get(kind, {}).get(name)
         return self.components.get(kind, {}).get(name)
 
     def describe_unknown(self, kind: str, name: str) -> str:
@@ -282,8 +431,9 @@ class Registry:
                 return conflict.message()
         label = kind.replace("_", " ")
         names = self.names(kind) + [c.name for c in self.conflicts if c.kind == kind]
+        names += list(self.shadowed(kind))
         message = (
-            f"unknown {label} '{name}'{did_you_mean(name, names)}; available: {accepted(names)}"
+            f"unknown {label} '{name}'{did_you_mean(name, names)}; available: {accepted(set(names))}"
         )
         if self.failed:
             message += "; plugins that failed to load: " + ", ".join(
@@ -296,6 +446,10 @@ class Registry:
         if spec is None:
             raise UnknownComponent(self.describe_unknown(kind, name))
         return spec
+
+
+def _is_first_party(provider: Provider | None) -> bool:
+    return provider is not None and provider.distribution == FIRST_PARTY_DISTRIBUTION
 
 
 def _import_file(path: Path) -> ModuleType:

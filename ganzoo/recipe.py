@@ -21,7 +21,7 @@ import tomli_w
 
 from ganzoo.errors import Problem, RecipeError, UserError, accepted, did_you_mean
 from ganzoo.schema import is_missing, join, structure, to_plain, unknown_key
-from ganzoo.specs import KIND_BY_NAME, NoConfig, param
+from ganzoo.specs import KIND_BY_NAME, SEED_MAX, NoConfig, param
 
 
 @attrs.frozen
@@ -40,30 +40,30 @@ class LatentSettings:
     regularized: bool = param(
         False, "the step must recover this code from generated images (InfoGAN's Q, ...)"
     )
-    weight: float = param(1.0, "λ: weight of this code in the terms that recover it", ge=0)
+    weight: float = param(1.0, "λ: weight of this code in the terms that recover it", ge=0, le=1e6)
 
 
 @attrs.frozen
 class TermSettings:
     """Keys every loss-term table accepts."""
 
-    weight: float = param(1.0, "multiplies every loss this term adds; 0 turns the term off", ge=0)
+    weight: float = param(1.0, "multiplies every loss this term adds; 0 turns the term off", ge=0, le=1e6)
 
 
 @attrs.frozen
 class TrainSettings:
-    steps: int = param(5000, "training steps (generator updates) to train for", ge=1)
-    log_every: int = param(50, "steps between scalar logs", ge=1)
-    sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0)
-    checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0)
-    keep_checkpoints: int = param(3, "newest checkpoints to keep", ge=1)
-    eval_every: int = param(0, "steps between cheap in-training evaluations; 0: off", ge=0)
-    eval_samples: int = param(2000, "generated samples for the in-training evaluation", ge=64)
+    steps: int = param(5000, "training steps (generator updates) to train for", ge=1, le=10**9)
+    log_every: int = param(50, "steps between scalar logs", ge=1, le=10**9)
+    sample_every: int = param(500, "steps between image grids; 0 turns them off", ge=0, le=10**9)
+    checkpoint_every: int = param(1000, "steps between checkpoints; 0: only at the end", ge=0, le=10**9)
+    keep_checkpoints: int = param(3, "newest checkpoints to keep", ge=1, le=10_000)
+    eval_every: int = param(0, "steps between cheap in-training evaluations; 0: off", ge=0, le=10**9)
+    eval_samples: int = param(2000, "generated samples for the in-training evaluation", ge=64, le=1_000_000)
     sample_count: int = param(64, "images in the fixed-noise sample grid", ge=1, le=1024)
     traversal_rows: int = param(8, "rows (noise draws) in each traversal grid", ge=1, le=64)
     traversal_steps: int = param(10, "columns of a continuous-code traversal", ge=2, le=64)
     traversal_range: tuple[float, float] = param(
-        (-2.0, 2.0), "values a continuous code sweeps in its traversal grid"
+        (-2.0, 2.0), "values a continuous code sweeps in its traversal grid", ge=-1e6, le=1e6
     )
     precision: Literal["fp32", "bf16", "fp16"] = param(
         "fp32", "compute precision: bf16 autocast where supported, fp16 with a grad scaler"
@@ -282,11 +282,19 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
     if not isinstance(name, str) or not name.strip():
         problems.append(Problem("name", f"expected a non-empty string, got {name!r}"))
     seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
-        problems.append(Problem("seed", f"expected an integer from 0 to 2**63-1, got {seed!r}"))
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
+        problems.append(
+            Problem("seed", f"expected an integer from 0 to {SEED_MAX} (2**32-1), got {seed!r}")
+        )
     plugins = raw.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        problems.append(Problem("plugins", "expected a list of plugin modules or .py files"))
+        problems.append(
+            Problem(
+                "plugins",
+                "expected a list of installed plugins by entry-point name, e.g. "
+                "[\"bernoulli\"] or [\"bernoulli (ganzoo-bernoulli 0.1.0)\"]",
+            )
+        )
         plugins = []
 
     if "data" not in raw:
@@ -332,7 +340,27 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
     problems += _combination_problems(recipe, registry)
     if problems:
         raise RecipeError(source, problems)
-    return recipe
+    return attrs.evolve(recipe, plugins=required_plugins(recipe, registry))
+
+
+def required_plugins(recipe: Recipe, registry: Any) -> tuple[str, ...]:
+    """The recipe's ``plugins`` with every installed third-party plugin its components come
+    from, as ``"NAME (DISTRIBUTION VERSION)"``: the saved recipe of a run says what it needs."""
+    from ganzoo.plugins import FIRST_PARTY_DISTRIBUTION, parse_requirement
+
+    providers = {}
+    for _, kind, name in recipe.components():
+        spec = registry.find(kind, name)
+        provider = spec.provider if spec is not None else None
+        if provider is not None and provider.distribution not in (None, FIRST_PARTY_DISTRIBUTION):
+            providers.setdefault(provider.plugin, provider)
+    out = []
+    for entry in recipe.plugins:
+        wanted = parse_requirement(entry)
+        provider = providers.pop(wanted.name, None) if wanted is not None else None
+        out.append(str(provider) if provider is not None else entry)
+    out += [str(provider) for provider in providers.values()]
+    return tuple(dict.fromkeys(out))
 
 
 def _named_components(
@@ -402,7 +430,17 @@ def _combination_problems(recipe: Recipe, registry: Any) -> list[Problem]:
     for path, spec, component in checks:
         if spec.check is None:
             continue
-        for key, message in spec.check(component.config, recipe) or ():
+        try:
+            found = [(str(key), str(message)) for key, message in spec.check(component.config, recipe) or ()]
+        except (Exception, SystemExit) as exc:  # a broken check is the plugin's fault: say so
+            from ganzoo.plugins import _describe
+
+            problems.append(
+                Problem(path, f"the recipe check of {spec.kind} '{spec.name}' from plugin "
+                        f"{spec.provider} failed ({_describe(exc)})")
+            )
+            continue
+        for key, message in found:
             problems.append(Problem(key if "." in key else join(path, key), message))
     return problems
 
@@ -429,27 +467,35 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise RecipeError(str(path), [Problem("", f"not valid TOML: {reason}")]) from None
     except RecursionError:
         raise RecipeError(str(path), [Problem("", "not valid TOML: nested too deeply")]) from None
-    if _depth_exceeds(data, _MAX_DEPTH):  # deeper than any recipe; would exhaust the stack later
+    too_deep, count = _shape(data, _MAX_DEPTH)
+    if too_deep:  # deeper than any recipe; would exhaust the stack later
         raise RecipeError(
             str(path), [Problem("", f"tables or arrays nested more than {_MAX_DEPTH} levels deep")]
+        )
+    if count > _MAX_VALUES:  # far more than any recipe; checking each would take minutes
+        raise RecipeError(
+            str(path), [Problem("", f"{count} keys and values; a recipe has at most {_MAX_VALUES}")]
         )
     return data
 
 
 _MAX_DEPTH = 32
+_MAX_VALUES = 10_000
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    stack = [(data, 0)]
+def _shape(data: Any, limit: int) -> tuple[bool, int]:
+    """(nested deeper than ``limit``, number of keys and values)."""
+    stack, count = [(data, 0)], 0
     while stack:
         value, depth = stack.pop()
+        count += 1
         if depth > limit:
-            return True
+            return True, count
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
-    return False
+    return False, count
 
 
 def parse_override(text: str) -> tuple[str, Any]:

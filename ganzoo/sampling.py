@@ -109,8 +109,8 @@ def code_value(entry: LatentEntry, text: str) -> Tensor:
             value = float(part)
         except ValueError:
             raise UserError(f"{option}: '{part}' is not a number") from None
-        if not math.isfinite(value):
-            raise UserError(f"{option}: '{part}' is not a finite number")
+        if not math.isfinite(value) or abs(value) > MAX_SPAN:
+            raise UserError(f"{option}: '{part}' is not a finite number within ±{MAX_SPAN:g}")
         values.append(value)
     if len(values) != code.width:
         example = ",".join(["0.5"] * code.width)
@@ -288,6 +288,8 @@ def write_file(path: Path, data: bytes, option: str) -> None:
 
 
 def check_output(path: Path, suffix: str, option: str) -> None:
+    if "\0" in str(path):
+        raise UserError(f"{option} {str(path)!r}: a file name cannot contain a NUL character")
     if path.suffix.lower() != suffix:
         raise UserError(f"{option} {path}: the file name must end in {suffix}")
     if path.is_dir():
@@ -304,6 +306,41 @@ class SampleResult:
     images: int
     gif: Path | None = None
     frames: int = 0
+
+
+MAX_SAMPLES = 1024  # images in one grid (as train.sample_count)
+MAX_TRAVERSAL_ROWS = 64  # draws in a traversal (as train.traversal_rows)
+MAX_STEPS = 64  # columns of a continuous traversal (as train.traversal_steps)
+MAX_SPAN = 1e6  # |value| a continuous code is swept to; far beyond any prior's support
+
+
+def check_sample_options(
+    *,
+    n: int | None,
+    seed: int,
+    nrow: int | None,
+    span: tuple[float, float],
+    steps: int,
+    traverse: str | None,
+) -> None:
+    """Bounds of ``ganzoo sample``'s numbers, so a typo cannot fill the memory or the disk."""
+    from ganzoo.specs import SEED_MAX
+
+    most = MAX_SAMPLES if traverse is None else MAX_TRAVERSAL_ROWS
+    what = "samples in a grid" if traverse is None else "rows (draws) of a traversal"
+    if n is not None and not 1 <= n <= most:
+        raise UserError(f"--n: {what} must be from 1 to {most}, got {n}")
+    if not 0 <= seed <= SEED_MAX:
+        raise UserError(f"--seed must be from 0 to {SEED_MAX} (2**32-1), got {seed}")
+    if nrow is not None and not 1 <= nrow <= MAX_SAMPLES:
+        raise UserError(f"--nrow must be from 1 to {MAX_SAMPLES}, got {nrow}")
+    if not 2 <= steps <= MAX_STEPS:
+        raise UserError(f"--steps must be from 2 to {MAX_STEPS}, got {steps}")
+    low, high = (float(v) for v in span)
+    if not all(math.isfinite(v) and abs(v) <= MAX_SPAN for v in (low, high)):
+        raise UserError(
+            f"--range {low:g} {high:g}: both ends must be finite numbers within ±{MAX_SPAN:g}"
+        )
 
 
 def run_sample(
@@ -328,8 +365,7 @@ def run_sample(
         if traverse is None:
             raise UserError("--gif needs --traverse NAME: the animation steps through the sweep")
         check_output(gif, ".gif", "--gif")
-    if n is not None and n < 1:
-        raise UserError(f"--n must be at least 1, got {n}")
+    check_sample_options(n=n, seed=seed, nrow=nrow, span=span, steps=steps, traverse=traverse)
     fixed = parse_codes(loaded.latent, codes)
     if traverse is None:
         count = 64 if n is None else n
@@ -344,8 +380,6 @@ def run_sample(
 
     if nrow is not None:
         raise UserError("--nrow does not apply with --traverse: each row is one draw, each column one sweep value")
-    if steps < 2:
-        raise UserError(f"--steps must be at least 2, got {steps}")
     plan = parse_traverse(loaded.latent, traverse, fixed)
     rows = 8 if n is None else n
     z, sweep = sweep_latents(loaded.latent, plan, rows, seed, fixed, steps, span)

@@ -17,10 +17,20 @@ import attrs
 from ganzoo.errors import Problem, accepted, did_you_mean
 
 _MISSING = object()
+# Floats in configs become tensors or torch scalars (float32): 1e300 would overflow there.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def fields_of(cls: type) -> tuple[attrs.Attribute, ...]:
-    attrs.resolve_types(cls)
+    try:
+        attrs.resolve_types(cls)
+    except Exception as exc:  # a plugin's config with annotations that do not resolve
+        from ganzoo.errors import UserError, brief
+
+        raise UserError(
+            f"config class {cls.__module__}.{cls.__qualname__} is broken: its annotations "
+            f"do not resolve ({brief(exc)})"
+        ) from None
     return attrs.fields(cls)
 
 
@@ -68,9 +78,11 @@ def _convert(value: Any, tp: Any, path: str, problems: list[Problem]) -> Any:
             if isinstance(value, int) and not -(2**63) <= value < 2**63:
                 problems.append(Problem(path, f"expected a number (integers: 64-bit), got {got}"))
                 return _MISSING
-            if math.isfinite(value):
+            if math.isfinite(value) and abs(value) <= FLOAT32_MAX:
                 return float(value)
-            problems.append(Problem(path, f"expected a finite number, got {got}"))
+            problems.append(
+                Problem(path, f"expected a finite number within float32 (|x| <= 3.4e38), got {got}")
+            )
             return _MISSING
     elif tp is str:
         if isinstance(value, str):
@@ -132,6 +144,14 @@ def _describe_value(value: Any) -> str:
 
 
 def _check_bounds(value: Any, field: attrs.Attribute, path: str, problems: list[Problem]) -> bool:
+    """Declared bounds; for a list or tuple of numbers, bounds of each item."""
+    if isinstance(value, list | tuple):
+        results = [_check_bound(v, field, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return all(results)
+    return _check_bound(value, field, path, problems)
+
+
+def _check_bound(value: Any, field: attrs.Attribute, path: str, problems: list[Problem]) -> bool:
     meta = field.metadata
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return True
@@ -178,6 +198,11 @@ def structure(
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # cross-field checks done by the class itself
         problems.append(Problem(path, str(exc)))
+        return _MISSING
+    except Exception as exc:  # a (plugin) config class that fails in its own checks
+        problems.append(
+            Problem(path, f"{cls.__qualname__} rejected these values ({type(exc).__name__}: {exc})")
+        )
         return _MISSING
 
 

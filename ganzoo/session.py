@@ -24,6 +24,7 @@ RESUMABLE_KEYS = (
     "train.on_nonfinite",
     "data.root",
     "data.download",
+    "plugins",  # the installed versions of required plugins may differ from the run's
 )
 
 
@@ -39,10 +40,23 @@ class Session:
         return self.plugins.registry()
 
 
-def open_plugins(plugin_options: Sequence[str] = (), recipe_plugins: Sequence[str] = (), *, strict: bool = False) -> PluginSet:
+def open_plugins(
+    plugin_options: Sequence[str] = (),
+    recipe_plugins: Sequence[str] = (),
+    *,
+    strict: bool = False,
+) -> PluginSet:
+    """The plugins a command uses: installed entry points and what ``-p`` names.
+
+    ``recipe_plugins`` are only *checked* (``require_recipe_plugins``), never imported as
+    files or modules; the argument stays for callers of the older signature."""
     load, blocked = parse_plugin_options(plugin_options)
-    plugins = load_plugins([*load, *recipe_plugins], blocked=blocked)
+    plugins = load_plugins(load, blocked=blocked)
     plugins.registry()  # collect now so registration failures are recorded
+    if recipe_plugins:
+        problems, _ = require_recipe_plugins(plugins, recipe_plugins)
+        if problems:
+            raise RecipeError("recipe", problems)
     if strict:
         problems = [f"{r.name}: {r.error}" for r in plugins.failed]
         problems += [c.message() for c in plugins.registry().conflicts]
@@ -51,11 +65,38 @@ def open_plugins(plugin_options: Sequence[str] = (), recipe_plugins: Sequence[st
     return plugins
 
 
+def plugin_notes(plugins: PluginSet) -> list[str]:
+    """What a command should say about its plugins: every ``-p`` plugin that failed to load,
+    and every name clash (who keeps the name, how to reach the other)."""
+    notes = [
+        f"plugin -p {r.requested} failed to load, its components are unavailable: {r.error}"
+        for r in plugins.records
+        if r.requested is not None and r.status == "failed"
+    ]
+    notes += [f"name clash: {c.message()}" for c in plugins.registry().conflicts]
+    return notes
+
+
 def recipe_plugin_list(raw: dict[str, Any]) -> list[str]:
     plugins = raw.get("plugins", [])
     if isinstance(plugins, list):
         return [p for p in plugins if isinstance(p, str)]
     return []
+
+
+def require_recipe_plugins(
+    plugins: PluginSet, entries: Sequence[str]
+) -> tuple[list[Problem], list[str]]:
+    """Check the plugins a recipe requires (loading installed entry points only); returns
+    the problems and notes (e.g. a different installed version)."""
+    problems, notes = [], []
+    for index, entry in enumerate(entries):
+        problem, note = plugins.require(entry)
+        if problem:
+            problems.append(Problem(f"plugins[{index}]", problem))
+        if note:
+            notes.append(note)
+    return problems, notes
 
 
 def open_recipe(
@@ -77,10 +118,13 @@ def open_raw_recipe(
     *,
     strict: bool = False,
 ) -> Session:
-    plugins = open_plugins(plugin_options, recipe_plugin_list(raw), strict=strict)
+    plugins = open_plugins(plugin_options, strict=strict)
     raw, notes = apply_overrides(raw, overrides, plugins.registry())
+    problems, requirement_notes = require_recipe_plugins(plugins, recipe_plugin_list(raw))
+    if problems:  # before resolving: its unknown components would only repeat the cause
+        raise RecipeError(source, problems)
     recipe = resolve(raw, plugins.registry(), source=source)
-    return Session(plugins, recipe, notes, source)
+    return Session(plugins, recipe, plugin_notes(plugins) + requirement_notes + notes, source)
 
 
 def open_saved_recipe(
@@ -97,12 +141,21 @@ def open_saved_recipe(
         return open_raw_recipe(payload["recipe"], source, overrides, plugin_options, strict=strict)
     except UserError as exc:
         lines = [str(exc)]
-        for where, info in payload.get("components", {}).items():
-            if isinstance(info, dict) and info.get("distribution") not in (None, "", "torch-ganzoo"):
+        components = payload.get("components")
+        for where, info in (components if isinstance(components, dict) else {}).items():
+            if not isinstance(info, dict) or info.get("distribution") == "torch-ganzoo":
+                continue
+            if info.get("distribution"):
                 lines.append(
                     f"  {where} = {info.get('kind')} '{info.get('name')}' came from plugin "
                     f"{info.get('plugin')} ({info.get('distribution')} {info.get('version')}); "
-                    "install it, or load it with -p"
+                    "install it, or load it deliberately with -p"
+                )
+            elif info.get("plugin"):
+                lines.append(
+                    f"  {where} = {info.get('kind')} '{info.get('name')}' came from plugin "
+                    f"{info.get('plugin')}, loaded with -p when the run was made; if you trust "
+                    "it, load it deliberately again with -p"
                 )
         raise UserError("\n".join(lines)) from None
 

@@ -18,6 +18,12 @@ import attrs
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+SEED_MAX = 2**32 - 1
+"""The largest seed ganzoo accepts anywhere (recipe, ``--seed``, seed parameters): NumPy's
+legacy seeding takes 32 bits, and seeds derived from it stay within what
+``torch.Generator.manual_seed`` accepts."""
+
+
 def param(
     default: Any = attrs.NOTHING,
     help: str = "",
@@ -31,7 +37,10 @@ def param(
     """A component parameter: its default, one line of help and optional numeric bounds.
 
     Bounds are checked by the recipe validator, which reports every problem at once with its
-    dotted path (attrs validators would stop at the first).
+    dotted path (attrs validators would stop at the first). Every number also has the range
+    of the type it ends up in, checked for every config, third-party ones included: a
+    ``float`` lies within float32 (it becomes a tensor or a torch scalar), an ``int`` within
+    int64. Give a seed ``le=SEED_MAX``.
     """
     metadata = {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt}
     if factory is not None:

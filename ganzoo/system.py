@@ -18,10 +18,11 @@ import torch
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from ganzoo.errors import UserError, brief
-from ganzoo.latent import LatentSpace
+from ganzoo.building import build_component, guarded
+from ganzoo.errors import UserError
+from ganzoo.latent import LatentCode, LatentSpace
 from ganzoo.recipe import Recipe
-from ganzoo.step import LossTerm, NetworkParts, StepBuild, TermBuild, TrainingStep
+from ganzoo.step import AdversarialLoss, LossTerm, NetworkParts, StepBuild, TermBuild, TrainingStep
 
 
 @attrs.frozen
@@ -137,35 +138,59 @@ class GANSystem:
     ) -> None:
         """Load saved weights by network name; a mismatch is a ``UserError`` naming ``source``."""
         modules = self.named_modules()
-        for name in only or list(modules):
+        names = list(only or modules)
+        problems = state_dict_problems({n: modules[n] for n in names}, models)
+        if problems:
+            raise UserError(f"{source}: weights do not fit the saved recipe: " + "; ".join(problems))
+        for name in names:
             try:
                 modules[name].load_state_dict(models[name])
-            except (KeyError, RuntimeError) as exc:
+            except (KeyError, RuntimeError, TypeError, ValueError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise UserError(
                     f"{source}: weights of network '{name}' do not fit the saved recipe ({first})"
                 ) from None
 
 
+def state_dict_problems(networks: dict[str, nn.Module], models: Any, limit: int = 5) -> list[str]:
+    """What is wrong with saved ``models`` for these networks: missing or unexpected networks
+    and keys, values that are not tensors, shapes that differ (at most ``limit`` of each)."""
+    if not isinstance(models, dict):
+        return [f"'models' is a {type(models).__name__}, expected a table of networks"]
+    problems = []
+    for name, network in networks.items():
+        saved = models.get(name)
+        if not isinstance(saved, dict):
+            problems.append(f"no weights for network '{name}'" if saved is None
+                            else f"weights of network '{name}' are a {type(saved).__name__}")
+            continue
+        expected = network.state_dict()
+        missing = [k for k in expected if k not in saved]
+        unexpected = [k for k in saved if k not in expected]
+        wrong = [
+            f"{k} {list(saved[k].shape) if isinstance(saved[k], Tensor) else type(saved[k]).__name__}"
+            f" (expected {list(v.shape)})"
+            for k, v in expected.items()
+            if k in saved and (not isinstance(saved[k], Tensor) or saved[k].shape != v.shape)
+        ]
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+            if items:
+                more = f" and {len(items) - limit} more" if len(items) > limit else ""
+                problems.append(f"network '{name}': {label} {', '.join(map(str, items[:limit]))}{more}")
+    return problems
+
+
 # -- building from a recipe ------------------------------------------------------------------
 def build_latent_space(recipe: Recipe, registry: Any) -> LatentSpace:
     codes = []
     for name, table in recipe.latent.items():
-        code = registry.get("latent_code", table.type).build(table.config)
+        spec = registry.get("latent_code", table.type)
+        code = build_component(
+            spec, f"model.latent.{name}", table.config, expected=LatentCode,
+            expected_name="a ganzoo.latent.LatentCode",
+        )
         codes.append((name, code, table.settings.regularized, table.settings.weight))
     return LatentSpace(codes)
-
-
-def _built(kind: str, path: str, build: Any) -> Any:
-    """Run a plugin factory; its ``ValueError`` (a parameter it rejects) is a user error."""
-    try:
-        return build()
-    except UserError:
-        raise
-    except ValueError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    except (TypeError, RuntimeError, OverflowError, MemoryError) as exc:  # e.g. sizes too large
-        raise UserError(f"{path}: cannot build the {kind} with these parameters ({brief(exc)})") from None
 
 
 def build_terms(recipe: Recipe, registry: Any, latent: LatentSpace) -> dict[str, LossTerm]:
@@ -176,7 +201,10 @@ def build_terms(recipe: Recipe, registry: Any, latent: LatentSpace) -> dict[str,
             continue
         spec = registry.get("term", table.type)
         context = TermBuild(name, table.settings.weight, latent, recipe)
-        terms[name] = _built("term", f"train.terms.{name}", lambda: spec.build(table.config, context))  # noqa: B023
+        terms[name] = build_component(
+            spec, f"train.terms.{name}", table.config, context,
+            expected=LossTerm, expected_name="a ganzoo.step.LossTerm",
+        )
     return terms
 
 
@@ -184,18 +212,18 @@ def build_step(
     recipe: Recipe, registry: Any, latent: LatentSpace, terms: dict[str, LossTerm] | None = None
 ) -> TrainingStep:
     """The recipe's loss and training step with its loss terms (no networks yet)."""
-    loss = registry.get("loss", recipe.loss.type).build(recipe.loss.config)
+    loss = build_component(
+        registry.get("loss", recipe.loss.type), "loss", recipe.loss.config,
+        expected=AdversarialLoss, expected_name="a ganzoo.step.AdversarialLoss",
+    )
     if terms is None:
         terms = build_terms(recipe, registry, latent)
     spec = registry.get("step", recipe.step.type)
     context = StepBuild(loss, terms, latent, recipe)
-    step = _built("step", "train.step", lambda: spec.build(recipe.step.config, context))
-    if not isinstance(step, TrainingStep):
-        raise UserError(
-            f"step '{recipe.step.type}' from {spec.provider} returned {type(step).__name__}, "
-            "expected a ganzoo.step.TrainingStep"
-        )
-    return step
+    return build_component(
+        spec, "train.step", recipe.step.config, context,
+        expected=TrainingStep, expected_name="a ganzoo.step.TrainingStep",
+    )
 
 
 def build_system(
@@ -206,29 +234,27 @@ def build_system(
     terms = build_terms(recipe, registry, latent)
     step = build_step(recipe, registry, latent, terms)
     spec = registry.get("backbone", recipe.backbone.type)
-    where = f"model.backbone ({recipe.backbone.type})"
 
     def make_backbone(classes: int) -> Backbone:
         kwargs = {"num_classes": classes} if classes else {}
-        backbone = _built(
-            "backbone",
-            where,
-            lambda: spec.build(
-                recipe.backbone.config, image_shape=image_shape, latent_dim=latent.width, **kwargs
-            ),
+        return build_component(
+            spec, f"model.backbone ({recipe.backbone.type})", recipe.backbone.config,
+            image_shape=image_shape, latent_dim=latent.width, expected=Backbone,
+            expected_name="ganzoo.system.Backbone", **kwargs,
         )
-        if not isinstance(backbone, Backbone):
-            raise UserError(
-                f"backbone '{recipe.backbone.type}' from {spec.provider} returned "
-                f"{type(backbone).__name__}, expected ganzoo.system.Backbone"
-            )
-        return backbone
 
     def make_discriminator(backbone: Backbone, classes: int) -> Discriminator:
         return Discriminator(backbone.trunk, backbone.feature_dim, backbone.spectral_norm_head, classes)
 
     parts = NetworkParts(image_shape, latent, num_classes, make_backbone, make_discriminator)
-    networks = _built("networks", "train.step", lambda: step.build_networks(parts))
+    networks = guarded(
+        "train.step", f"networks of step '{recipe.step.type}'", lambda: step.build_networks(parts)
+    )
+    if not isinstance(networks, dict):
+        raise UserError(
+            f"step '{recipe.step.type}' built {type(networks).__name__}: expected a dict of "
+            "nn.Modules by name, one of them 'generator'"
+        )
     if "generator" not in networks or not all(isinstance(m, nn.Module) for m in networks.values()):
         raise UserError(
             f"step '{recipe.step.type}' built {sorted(networks)}: expected nn.Modules by name, "
@@ -297,9 +323,19 @@ def load_system(
     shape = payload.get("image_shape")
     if shape is None:
         shape = load_dataset(recipe, registry, "test").shape
-    system = build_system(
-        recipe, registry, tuple(int(s) for s in shape), int(payload.get("num_classes", 0))  # type: ignore[arg-type]
-    )
+    num_classes = payload.get("num_classes", 0)
+    if not (
+        isinstance(shape, list | tuple) and len(shape) == 3
+        and all(isinstance(s, int) and 1 <= s <= 65536 for s in shape)
+    ):
+        raise ckpt.CheckpointError(
+            f"{checkpoint}: 'image_shape' is {shape!r}, expected [channels, height, width]"
+        )
+    if not isinstance(num_classes, int) or not 0 <= num_classes <= 1_000_000:
+        raise ckpt.CheckpointError(
+            f"{checkpoint}: 'num_classes' is {num_classes!r}, expected a count of classes"
+        )
+    system = build_system(recipe, registry, tuple(shape), num_classes)  # type: ignore[arg-type]
     if only is not None and system.ema is not None and "generator" in only:
         only = (*only, EMA_NETWORK)
     system.load_state_dicts(payload["models"], str(checkpoint), only)
@@ -321,5 +357,5 @@ def load_system(
         run_dir=run_dir,
         step=int(payload["step"]),
         device=device,
-        warnings=list(warnings),
+        warnings=list(warnings) + session.notes,
     )

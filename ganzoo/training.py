@@ -12,6 +12,7 @@ Scalars stay on the device and are summed there; they reach the host once per
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from torch import nn
 
 from ganzoo import checkpoint as ckpt
 from ganzoo import run_state
+from ganzoo.building import build_component
 from ganzoo.data import ImageData, InMemoryBatches, load_dataset
 from ganzoo.errors import UserError
 from ganzoo.images import class_grid, sample_grid, traversal_grids
@@ -108,7 +110,15 @@ class Trainer:
         }
         self.lr_factor = 1.0  # lowered by rollbacks after non-finite losses
         schedule_spec = registry.get("schedule", recipe.lr_schedule.type)
-        self.lr_multiplier = schedule_spec.build(recipe.lr_schedule.config, settings.steps)
+        self.lr_multiplier = build_component(
+            schedule_spec, "train.lr_schedule", recipe.lr_schedule.config, settings.steps
+        )
+        if not callable(self.lr_multiplier):
+            raise UserError(
+                f"train.lr_schedule: schedule '{recipe.lr_schedule.type}' from "
+                f"{schedule_spec.provider} returned {type(self.lr_multiplier).__name__}, "
+                "expected a callable step -> multiplier"
+            )
         self.scaler = torch.amp.GradScaler(device.type, enabled=settings.precision == "fp16")
 
         # Separate random streams: latent sampling (on the device, checkpointed) and the fixed
@@ -155,7 +165,10 @@ class Trainer:
     def _optimizer(self, role: str) -> torch.optim.Optimizer:
         table = self.recipe.optimizers[role]
         spec = self.registry.get("optimizer", table.type)
-        optimizer = spec.build(table.config, self.role_parameters[role])
+        optimizer = build_component(
+            spec, f"train.optimizer.{role}", table.config, self.role_parameters[role],
+            expected=torch.optim.Optimizer, expected_name="a torch.optim.Optimizer",
+        )
         ratio = lazy_ratio(self.system.terms, role)
         if ratio != 1.0:  # lazy regularisers take extra optimiser steps (StyleGAN2's mb_ratio)
             for group in optimizer.param_groups:
@@ -267,7 +280,7 @@ class Trainer:
             return
         try:
             getattr(self.hooks, name)(**kwargs)
-        except Exception as exc:  # a broken logger plugin must not kill a long run
+        except (Exception, SystemExit) as exc:  # a broken logger plugin must not kill a long run
             print(f"warning: plugin hook {name} failed: {type(exc).__name__}: {exc}")
 
     # -- in-training evaluation (train.eval_every) ---------------------------------------------
@@ -295,8 +308,8 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return run_state.capture(self)
 
-    def load_state_dict(self, payload: dict[str, Any]) -> None:
-        run_state.restore(self, payload)
+    def load_state_dict(self, payload: dict[str, Any], source: str = "checkpoint") -> None:
+        run_state.restore(self, payload, source)
 
     def save_checkpoint(self) -> Path | None:
         return run_state.save(self)
@@ -421,25 +434,81 @@ class Trainer:
         return True
 
 
+RUN_MARKER = ".ganzoo-run"
+"""Written into every run directory ganzoo creates, so ``--overwrite`` can tell a run from a
+folder that only happens to be named like one."""
+
+# What ganzoo writes into a run directory: top-level names, and for each folder it creates,
+# the file names it puts there. --overwrite removes only these.
+_RUN_FILES = re.compile(r"^(recipe\.toml|events\.out\.tfevents\..+|\..+\.tmp)$")
+_RUN_FOLDERS = {
+    "checkpoints": re.compile(r"^(step_\d{8}\.pt|\..+\.tmp)$"),
+    "samples": re.compile(r"^.+\.(png|gif)$"),
+    "eval": re.compile(r"^.+\.(png|gif|json)$"),
+    "hparams": re.compile(r"^events\.out\.tfevents\..+$"),
+}
+
+
+def is_run_dir(folder: Path) -> bool:
+    """A run directory: ganzoo's marker, or (runs made before it) a recipe with checkpoints."""
+    folder = Path(folder)
+    return (folder / RUN_MARKER).is_file() or (
+        (folder / "recipe.toml").is_file() and (folder / "checkpoints").is_dir()
+    )
+
+
+def _remove_run_contents(run_dir: Path) -> list[str]:
+    """Delete what ganzoo wrote in ``run_dir``; returns the names of what it left alone."""
+    left = []
+    for child in sorted(run_dir.iterdir()):
+        if child.name == RUN_MARKER:
+            continue
+        if child.is_file() and _RUN_FILES.match(child.name):
+            child.unlink()
+        elif child.is_dir() and not child.is_symlink() and child.name in _RUN_FOLDERS:
+            pattern = _RUN_FOLDERS[child.name]
+            for item in child.iterdir():
+                if item.is_file() and pattern.match(item.name):
+                    item.unlink()
+            if any(child.iterdir()):
+                left.append(child.name + "/")
+            else:
+                child.rmdir()
+        else:
+            left.append(child.name)
+    return left
+
+
 def prepare_run_dir(run_dir: Path, *, overwrite: bool) -> None:
-    """Create a fresh run directory; refuse an existing run unless ``overwrite``."""
+    """Create a fresh run directory; refuse an existing run unless ``overwrite``, and refuse
+    a non-empty folder that is not a run (``--overwrite`` never deletes what ganzoo did not
+    write)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise UserError(f"--out {run_dir}: exists and is not a folder")
     if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not is_run_dir(run_dir):
+            names = sorted(p.name for p in run_dir.iterdir())
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            raise UserError(
+                f"--out {run_dir}: the folder is not empty ({shown}) and is not a ganzoo run, "
+                "so ganzoo will not write into it"
+                + (" nor delete anything there" if overwrite else "")
+                + "; choose a new or empty folder"
+            )
         if not overwrite:
             raise UserError(
                 f"--out {run_dir}: already holds a run; resume it with "
                 f"'ganzoo run --resume {run_dir}', choose another --out, or pass --overwrite"
             )
-        import shutil
-
-        for child in run_dir.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        left = _remove_run_contents(run_dir)
+        if left:
+            print(f"note: --overwrite kept what ganzoo did not write in {run_dir}: {', '.join(left)}")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".ganzoo-write-test"
         probe.write_bytes(b"")
         probe.unlink()
+        (run_dir / RUN_MARKER).write_text("a ganzoo run directory (written by 'ganzoo run')\n")
     except OSError as exc:
         raise UserError(f"--out {run_dir}: cannot write there ({exc.strerror or exc})") from None

@@ -189,7 +189,9 @@ def test_a_run_saved_before_an_option_existed_still_resumes(cli, tmp_path):
     path = out / "checkpoints" / "step_00000002.pt"
     payload = torch.load(path, weights_only=True)
     del payload["recipe"]["train"]["step"]["q_head"]["batch_norm"]
-    torch.save(payload, path)
+    from ganzoo.checkpoint import save_checkpoint
+
+    save_checkpoint(path, payload)  # with a fresh checksum: an old ganzoo's intact file
     resumed = cli("run", "--resume", out, "--set", "train.steps=4")
     assert resumed.exit_code == 0, resumed.output
     assert (out / "checkpoints" / "step_00000004.pt").exists()

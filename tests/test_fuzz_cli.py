@@ -91,6 +91,8 @@ EXTRA_NUMERIC_PATHS: list[tuple[str, ...]] = [
     ("model", "latent", "digit", "weight"),
     ("train", "optimizer", "generator", "eps"),
     ("train", "optimizer", "discriminator", "weight_decay"),
+    ("train", "optimizer", "generator", "lr"),
+    ("train", "optimizer", "generator", "weight_decay"),
     ("train", "terms", "gradient_penalty", "weight"),
     ("data", "seed"),
 ]
@@ -376,6 +378,10 @@ HUGE = [
     1,
     1e308,
     -1e308,
+    1e300,
+    3.5e38,  # just beyond float32
+    -3.4e38,  # just within
+    2**32,  # just beyond a seed
     5e-324,
     -0.0,
     2**63,
@@ -732,6 +738,11 @@ def test_unknown_keys(workdir: Path, case: tuple[tuple[str, ...], str, Any]) -> 
     ]
 )
 @example(case=[(("seed",), 2**63)])
+@example(case=[(("seed",), 2**63 - 1)])
+@example(case=[(("model", "backbone", "leaky_slope"), 1e300)])
+@example(case=[(("train", "optimizer", "generator", "lr"), 1e300)])
+@example(case=[(("train", "optimizer", "generator", "weight_decay"), 1e300)])
+@example(case=[(("train", "traversal_range"), [1e308, -1e308])])
 def test_huge_and_negative_numbers(workdir: Path, case: list[tuple[tuple[str, ...], Any]]) -> None:
     recipe = copy.deepcopy(SMOKE)
     for path, value in case:
@@ -747,12 +758,22 @@ def test_huge_and_negative_numbers(workdir: Path, case: list[tuple[tuple[str, ..
         ), checked.output
     elif dry.exit_code == 2:
         assert any(dotted(p[:-1]) in dry.output for p, _ in case), dry.output
-    # Integers outside TOML's 64-bit range are never accepted silently.
+    # Integers outside TOML's 64-bit range are never accepted silently, nor floats beyond
+    # float32 (they become tensors), nor seeds beyond 2**32-1 (NumPy's seeding).
     if any(
         isinstance(v, int) and not -(2**63) <= v < 2**63 and p[-1] not in FLOAT_KEYS
         for p, v in case
     ):
         assert checked.exit_code == 2
+    if any(_beyond_float32(v) and p[-1] in FLOAT_KEYS | {"traversal_range"} for p, v in case):
+        assert checked.exit_code == 2, checked.output
+    if any(p == ("seed",) and isinstance(v, int) and not 0 <= v < 2**32 for p, v in case):
+        assert checked.exit_code == 2 and "seed" in checked.output
+
+
+def _beyond_float32(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, int | float) and abs(v) > 3.4028234663852886e38 for v in values)
 
 
 @FEW
@@ -845,3 +866,53 @@ def test_odd_set_expressions(
     after = [a for a in after if not path or a.partition("=")[0] != path]
     allowed = {2} if always_invalid else {0, 2}
     check_both(workdir, SMOKE_RECIPE, [*before, override, *after], allowed=allowed, needles=needles)
+
+
+# ----------------------------------------------------------------------------- sample options
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fuzz-sample") / "run"
+    result = invoke(["run", SMOKE_RECIPE, "--out", out, "--set", "train.steps=1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+SAMPLE_INTS = [-1, 0, 1, 2, 64, 65, 1024, 1025, 2**32 - 1, 2**32, 2**63, 10**8]
+SAMPLE_FLOATS = [math.nan, math.inf, -math.inf, 0.0, -2.0, 2.0, 1e6, 1e7, 1e308, -1e308]
+
+
+@FEW
+@given(
+    n=st.sampled_from(SAMPLE_INTS),
+    seed=st.sampled_from(SAMPLE_INTS),
+    steps=st.sampled_from(SAMPLE_INTS),
+    span=st.tuples(st.sampled_from(SAMPLE_FLOATS), st.sampled_from(SAMPLE_FLOATS)),
+    traverse=st.booleans(),
+)
+@example(n=10**8, seed=0, steps=10, span=(-2.0, 2.0), traverse=False)
+@example(n=8, seed=0, steps=100_000, span=(-2.0, 2.0), traverse=True)
+@example(n=8, seed=0, steps=10, span=(math.nan, 1.0), traverse=True)
+@example(n=8, seed=2**63, steps=10, span=(-2.0, 2.0), traverse=False)
+def test_sample_options_are_bounded(
+    trained_run: Path, tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, steps: int,
+    span: tuple[float, float], traverse: bool,
+) -> None:
+    out = tmp_path_factory.mktemp("sample") / "grid.png"
+    args = ["sample", trained_run, "--out", out, "--n", n, "--seed", seed, "--device", "cpu"]
+    if traverse:
+        args += ["--traverse", "style", "--steps", steps, "--range", *span]
+    result = invoke(args)
+    # click answers an option outside its IntRange itself ("Error: Invalid value ..."), ganzoo
+    # the rest ("error: --range ..."): either way exit 2 and no traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert result.exit_code == 0 or "error" in result.output.lower()
+    valid = (
+        1 <= n <= (64 if traverse else 1024)
+        and 0 <= seed < 2**32
+        and (not traverse or (2 <= steps <= 64 and all(math.isfinite(v) and abs(v) <= 1e6 for v in span)))
+    )
+    assert result.exit_code == (0 if valid else 2), result.output
+    assert out.exists() == valid

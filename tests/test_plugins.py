@@ -179,3 +179,82 @@ def test_plugin_file_with_hooks(tmp_path):
     )
     plugins = load_plugins([str(source)], autoload="first-party")
     assert plugins.registry().get("latent_code", "from_file").provider.plugin == "my_codes"
+
+
+def test_a_built_in_keeps_its_name_when_a_third_party_plugin_reuses_it(monkeypatch):
+    fakes = [
+        _FakeEntryPoint("codes", "torch-ganzoo", _code_plugin("shared", "built-in")),
+        _FakeEntryPoint("intruder", "third-party", _code_plugin("shared", "third party")),
+        _FakeEntryPoint("rival", "another-party", _code_plugin("contested", "one")),
+        _FakeEntryPoint("rival2", "yet-another", _code_plugin("contested", "two")),
+    ]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: fakes)
+    registry = load_plugins(autoload="all").registry()
+    assert registry.get("latent_code", "shared").summary == "built-in"
+    assert registry.get("latent_code", "intruder:shared").summary == "third party"
+    # two third-party plugins: the bare name is ambiguous, each qualified name works
+    with pytest.raises(UnknownComponent, match="'rival:contested', 'rival2:contested'"):
+        registry.get("latent_code", "contested")
+    assert registry.get("latent_code", "rival2:contested").summary == "two"
+    assert {c.name: c.kept is not None for c in registry.conflicts} == {"shared": True, "contested": False}
+
+
+def test_listing_components_imports_neither_torch_nor_component_modules():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from ganzoo.cli import main\n"
+        "for args in (['components'], ['plugins'], ['describe', 'backbone', 'dcgan'],"
+        " ['describe', 'optimizer', 'adam'], ['components', 'steps', '--json']):\n"
+        "    result = CliRunner().invoke(main, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "heavy = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "print(len(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "GANZOO_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0", "listing imported torch"
+
+
+def _numeric_fields(registry, with_tuples=False):
+    from ganzoo.recipe import SHARED_SETTINGS, TrainSettings
+    from ganzoo.schema import fields_of
+
+    classes = {f"{s.kind}:{s.name}": s.config for s in registry.all_specs()}
+    classes |= {f"shared:{k}": v for k, v in SHARED_SETTINGS.items()} | {"train": TrainSettings}
+    numeric = (int, float, tuple[float, float]) if with_tuples else (int, float)
+    for label, cls in classes.items():
+        for field in fields_of(cls):
+            if field.type in numeric:
+                yield label, cls, field
+
+
+def test_every_numeric_parameter_of_every_component_has_a_range_that_fits_its_dtype(registry):
+    """1e300 for a float (it becomes float32) and 2**63 for an int are recipe problems for
+    every registered component, without the component declaring anything."""
+    from ganzoo.schema import structure
+
+    fields = list(_numeric_fields(registry))
+    assert len(fields) > 40
+    for label, cls, field in fields:
+        for value in ((1e300, -1e300, 3.5e38) if field.type is float else (2**63, -(2**63) - 1)):
+            problems = []
+            structure(cls, {field.name: value}, label, problems)
+            assert any(p.path == f"{label}.{field.name}" for p in problems), (label, field.name, value)
+
+
+def test_every_first_party_numeric_parameter_declares_a_finite_range(registry):
+    missing = []
+    for label, _, field in _numeric_fields(registry, with_tuples=True):
+        meta = field.metadata
+        low = meta.get("ge") if meta.get("ge") is not None else meta.get("gt")
+        high = meta.get("le") if meta.get("le") is not None else meta.get("lt")
+        if low is None or high is None:
+            missing.append(f"{label}.{field.name}")
+    assert not missing, f"numeric parameters without declared bounds: {missing}"

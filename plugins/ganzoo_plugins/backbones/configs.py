@@ -34,12 +34,13 @@ class DCGANConfig:
         ge=1,
         le=65536,
     )
-    leaky_slope: float = param(0.1, "negative slope of D's leaky ReLUs", ge=0)
+    leaky_slope: float = param(0.1, "negative slope of D's leaky ReLUs", ge=0, le=1)
     init_std: float = param(
         0.02,
         "DCGAN init: conv/linear weights N(0, std), BN weights N(1, std), biases 0; "
         "0 keeps PyTorch's default init",
         ge=0,
+        le=10,
     )
 
 

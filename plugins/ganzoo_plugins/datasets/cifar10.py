@@ -24,7 +24,7 @@ FILES = (
 class Cifar10Config:
     """CIFAR-10 (torchvision layout: ``<root>/cifar-10-batches-py/``)."""
 
-    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0)
+    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0, le=10**9)
 
 
 def build(config: Cifar10Config, *, root: Path, split: str, download: bool) -> Any:

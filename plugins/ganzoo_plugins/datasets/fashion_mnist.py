@@ -14,7 +14,7 @@ from ganzoo import param
 class FashionMnistConfig:
     """Fashion-MNIST (torchvision layout: ``<root>/FashionMNIST/raw/*-ubyte``)."""
 
-    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0)
+    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0, le=10**9)
 
 
 def build(config: FashionMnistConfig, *, root: Path, split: str, download: bool) -> Any:

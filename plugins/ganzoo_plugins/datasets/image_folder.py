@@ -26,9 +26,9 @@ class ImageFolderConfig:
     """Images from a folder (recursively), resized and centre-cropped to squares."""
 
     path: str = param(help="folder of images: absolute, or relative to the current directory")
-    size: int = param(64, "side of the square images after resize and centre crop", ge=8)
+    size: int = param(64, "side of the square images after resize and centre crop", ge=8, le=1024)
     channels: Literal[1, 3] = param(3, "1: greyscale, 3: RGB")
-    limit: int = param(0, "keep only the first N images in sorted order (0: all)", ge=0)
+    limit: int = param(0, "keep only the first N images in sorted order (0: all)", ge=0, le=10**9)
 
 
 def find_images(folder: Path) -> list[Path]:

@@ -21,7 +21,7 @@ FILES = (
 class MnistConfig:
     """MNIST (torchvision layout: ``<root>/MNIST/raw/*-ubyte``)."""
 
-    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0)
+    limit: int = param(0, "keep only the first N images (0: all); for smoke runs", ge=0, le=10**9)
 
 
 def load_idx_dataset(

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import attrs
 
 from ganzoo import param
+from ganzoo.specs import SEED_MAX
 
 SHAPES = (
     "ring",
@@ -49,7 +50,7 @@ class SyntheticConfig:
     channels: Literal[1, 3] = param(1, "1: greyscale, 3: RGB (white strokes either way)")
     count: int = param(2048, "images per split", ge=16, le=1_000_000)
     classes: int = param(10, "number of shape classes (the first N of the ten shapes)", ge=1, le=10)
-    seed: int = param(0, "random seed; the test split uses a different stream", ge=0)
+    seed: int = param(0, "random seed; the test split uses a different stream", ge=0, le=SEED_MAX)
 
 
 def _ring(cx: float, cy: float, r: float, sides: int = 16) -> list[tuple[float, float]]:

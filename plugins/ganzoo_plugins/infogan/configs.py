@@ -28,7 +28,7 @@ class QHeadConfig:
 
 @attrs.frozen
 class InfoGANConfig:
-    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1)
+    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1, le=100)
     q_head: QHeadConfig = param(factory=QHeadConfig, help="Q's head on D's trunk ([train.step.q_head])")
 
 

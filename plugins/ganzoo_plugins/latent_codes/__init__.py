@@ -1,8 +1,7 @@
 """Latent-code distributions: categorical, gaussian, uniform."""
 
 from ganzoo import LatentCodeSpec, hookimpl
-from ganzoo_plugins.latent_codes.categorical import CategoricalConfig
-from ganzoo_plugins.latent_codes.continuous import GaussianConfig, UniformConfig
+from ganzoo_plugins.latent_codes.configs import CategoricalConfig, GaussianConfig, UniformConfig
 
 
 @hookimpl

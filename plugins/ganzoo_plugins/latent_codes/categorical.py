@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import math
 
-import attrs
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import param
 from ganzoo.latent import LatentCode
-
-
-@attrs.frozen
-class CategoricalConfig:
-    categories: int = param(10, "number of categories K", ge=2, le=100_000)
+from ganzoo_plugins.latent_codes.configs import CategoricalConfig  # noqa: F401  (re-exported)
 
 
 class Categorical(LatentCode):

@@ -9,35 +9,12 @@ negative for narrow codes; its rise over training is what matters.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
-import attrs
 import torch
 from torch import Tensor
 
-from ganzoo import param
 from ganzoo.latent import LatentCode, gaussian_log_likelihood
-
-PosteriorStd = Literal["learned", "fixed"]
-
-
-@attrs.frozen
-class UniformConfig:
-    dim: int = param(1, "number of dimensions", ge=1, le=100_000)
-    low: float = param(-1.0, "lower end of the range")
-    high: float = param(1.0, "upper end of the range")
-    posterior_std: PosteriorStd = param("fixed", "Q's std: 'learned' (paper) or 'fixed' at 1")
-
-    def __attrs_post_init__(self) -> None:
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
-
-
-@attrs.frozen
-class GaussianConfig:
-    dim: int = param(1, "number of dimensions", ge=1, le=100_000)
-    std: float = param(1.0, "standard deviation of the prior", gt=0)
-    posterior_std: PosteriorStd = param("fixed", "Q's std: 'learned' (paper) or 'fixed' at 1")
+from ganzoo_plugins.latent_codes.configs import GaussianConfig, PosteriorStd, UniformConfig  # noqa: F401  (re-exported)
 
 
 class _Continuous(LatentCode):

@@ -2,7 +2,7 @@
 penalty, R1, InfoGAN's mutual-information term, ..."""
 
 from ganzoo import LossSpec, hookimpl
-from ganzoo_plugins.losses.adversarial import WassersteinConfig
+from ganzoo_plugins.losses.configs import WassersteinConfig
 
 _MODULE = "ganzoo_plugins.losses.adversarial"
 

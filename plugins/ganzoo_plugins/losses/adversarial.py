@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import attrs
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganzoo import param
 from ganzoo.step import AdversarialLoss
+from ganzoo_plugins.losses.configs import WassersteinConfig  # noqa: F401  (re-exported)
 
 
 class NonSaturating(AdversarialLoss):
@@ -48,13 +47,6 @@ class Hinge(AdversarialLoss):
 
     def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return -fake_logits.mean()
-
-
-@attrs.frozen
-class WassersteinConfig:
-    drift: float = param(
-        0.0, "weight of the drift term mean(D(x)^2) that keeps critic outputs near 0", ge=0
-    )
 
 
 class Wasserstein(AdversarialLoss):

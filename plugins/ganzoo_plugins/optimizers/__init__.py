@@ -1,7 +1,7 @@
 """Optimisers for the generator and discriminator (torch.optim)."""
 
 from ganzoo import OptimizerSpec, hookimpl
-from ganzoo_plugins.optimizers.torch_optimizers import (
+from ganzoo_plugins.optimizers.configs import (
     AdamConfig,
     AdamWConfig,
     RMSpropConfig,

@@ -18,7 +18,7 @@ class LinearDecayConfig:
 @attrs.frozen
 class CosineConfig:
     final: float = param(0.0, "multiplier reached at the last step", ge=0, le=1)
-    warmup: int = param(0, "steps of linear warm-up from 0", ge=0)
+    warmup: int = param(0, "steps of linear warm-up from 0", ge=0, le=10**9)
 
 
 def constant(config: object, total_steps: int):

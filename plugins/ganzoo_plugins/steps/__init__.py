@@ -2,10 +2,17 @@
 build: InfoGAN's step (``ganzoo_plugins.infogan``) is a subclass."""
 
 from ganzoo import StepSpec, hookimpl
-from ganzoo_plugins.steps.adversarial import AdversarialConfig, check_adversarial
-from ganzoo_plugins.steps.phase import Phase
+from ganzoo_plugins.steps.configs import AdversarialConfig, check_adversarial
 
-__all__ = ["Phase"]
+
+def __getattr__(name: str):
+    # ``from ganzoo_plugins.steps import Phase`` keeps working without importing torch at
+    # registration (listing components must stay fast).
+    if name == "Phase":
+        from ganzoo_plugins.steps.phase import Phase
+
+        return Phase
+    raise AttributeError(name)
 
 
 @hookimpl

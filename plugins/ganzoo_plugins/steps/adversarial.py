@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import attrs
 import torch
 from torch import Tensor, nn
 
-from ganzoo import param
 from ganzoo.step import (
     Batch,
     NetworkParts,
@@ -26,26 +24,8 @@ from ganzoo.step import (
     add_term_shares,
     lazy_term_shares,
 )
+from ganzoo_plugins.steps.configs import AdversarialConfig, check_adversarial  # noqa: F401  (re-exported)
 from ganzoo_plugins.steps.phase import Phase
-
-
-@attrs.frozen
-class AdversarialConfig:
-    discriminator_steps: int = param(1, "discriminator updates per generator update", ge=1)
-    conditional: bool = param(
-        False, "condition G and D on the dataset's labels (conditional batch norm, projection)"
-    )
-
-
-def check_adversarial(config: Any, recipe: Any) -> list[tuple[str, str]]:
-    """A plain GAN step recovers no codes: a regularised code would silently be noise."""
-    return [
-        (f"model.latent.{name}.regularized",
-         f"step '{recipe.step.type}' has no network that recovers codes; use a step that "
-         "does (train.step.type = 'infogan'), or regularized = false")
-        for name, code in recipe.latent.items()
-        if code.settings.regularized
-    ]
 
 
 class CyclingLabels(nn.Module):

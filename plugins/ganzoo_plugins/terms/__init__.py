@@ -1,7 +1,7 @@
 """Loss terms any adversarial step accepts: regularisers of the discriminator."""
 
 from ganzoo import TermSpec, hookimpl
-from ganzoo_plugins.terms.penalties import GradientPenaltyConfig, R1Config
+from ganzoo_plugins.terms.configs import GradientPenaltyConfig, R1Config
 
 
 @hookimpl

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import attrs
 import torch
 from torch import Tensor
 
-from ganzoo import param
 from ganzoo.step import LossTerm, TermBuild
 from ganzoo_plugins.steps.phase import Phase
-
-
-@attrs.frozen
-class GradientPenaltyConfig:
-    target: float = param(1.0, "the gradient norm the penalty pulls towards", ge=0)
+from ganzoo_plugins.terms.configs import GradientPenaltyConfig, R1Config  # noqa: F401  (re-exported)
 
 
 def gradient_penalty(discriminator, real: Tensor, fake: Tensor, target: float = 1.0) -> Tensor:
@@ -34,17 +28,6 @@ class GradientPenalty(LossTerm):
     def discriminator_terms(self, phase: Phase) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         penalty = gradient_penalty(phase.discriminator, phase.real, phase.fake, self.target)
         return {"gradient_penalty": self.weight * penalty}, {}
-
-
-@attrs.frozen
-class R1Config:
-    every: int = param(
-        1,
-        "lazy regularisation: every this many steps, as its own optimiser step of D scaled by "
-        "it, with D's lr and Adam betas corrected as StyleGAN2 does; 1: in every D step",
-        ge=1,
-        le=1000,
-    )
 
 
 class R1Penalty(LossTerm):
