@@ -229,7 +229,7 @@ def _component(
     if type_name is None:
         names = registry.names(kind)
         problems.append(
-            Problem(join(path, "type"), f"required: a {label} ({accepted(names)})")
+            Problem(join(path, "type"), f"required: {'an' if label[0] in 'aeiou' else 'a'} {label} ({accepted(names)})")
         )
         return None
     if not isinstance(type_name, str):
