@@ -35,7 +35,7 @@ class AcGANPhase(Phase):
 
 
 class AcGANStep(AdversarialStep):
-    progress_labels = {"classifier/accuracy_real": "acc"}
+    progress_labels = {"classifier/accuracy_": "acc"}  # acc[real], acc[fake]
 
     def __init__(self, config: AcGANConfig, build: StepBuild):
         super().__init__(
