@@ -116,6 +116,7 @@ class Recipe:
     terms: dict[str, Component]
     optimizers: dict[str, Component]
     lr_schedule: Component
+    augmentation: Component | None = None  # [model.augmentation]; None: D sees images as they are
 
     @property
     def regularized_codes(self) -> list[str]:
@@ -128,15 +129,18 @@ class Recipe:
         train["terms"] = {name: c.to_plain() for name, c in self.terms.items()}
         train["optimizer"] = {role: c.to_plain() for role, c in self.optimizers.items()}
         train["lr_schedule"] = self.lr_schedule.to_plain()
+        model = {
+            "backbone": self.backbone.to_plain(),
+            "latent": {name: c.to_plain() for name, c in self.latent.items()},
+        }
+        if self.augmentation is not None:
+            model["augmentation"] = self.augmentation.to_plain()
         return {
             "name": self.name,
             "seed": self.seed,
             "plugins": list(self.plugins),
             "data": self.data.to_plain(),
-            "model": {
-                "backbone": self.backbone.to_plain(),
-                "latent": {name: c.to_plain() for name, c in self.latent.items()},
-            },
+            "model": model,
             "loss": self.loss.to_plain(),
             "train": train,
         }
@@ -148,6 +152,8 @@ class Recipe:
         """(dotted path, kind, name) of every component the recipe uses."""
         out = [("data", "dataset", self.data.type), ("model.backbone", "backbone", self.backbone.type)]
         out += [(f"model.latent.{n}", "latent_code", c.type) for n, c in self.latent.items()]
+        if self.augmentation is not None:
+            out.append(("model.augmentation", "augmentation", self.augmentation.type))
         out += [("loss", "loss", self.loss.type), ("train.step", "step", self.step.type)]
         out += [(f"train.terms.{n}", "term", c.type) for n, c in self.terms.items()]
         out += [(f"train.optimizer.{r}", "optimizer", c.type) for r, c in self.optimizers.items()]
@@ -168,6 +174,7 @@ _TABLES: list[tuple[str, str, str | None]] = [
     ("data", "dataset", None),
     ("model.backbone", "backbone", "dcgan"),
     ("model.latent.*", "latent_code", None),
+    ("model.augmentation", "augmentation", None),
     ("loss", "loss", "nonsaturating"),
     ("train.step", "step", "adversarial"),
     ("train.terms.*", "term", "*"),
@@ -175,7 +182,7 @@ _TABLES: list[tuple[str, str, str | None]] = [
     ("train.lr_schedule", "schedule", "constant"),
 ]
 _TOP_KEYS = ["name", "seed", "plugins", "data", "model", "loss", "train"]
-_MODEL_KEYS = ["backbone", "latent"]
+_MODEL_KEYS = ["backbone", "latent", "augmentation"]
 _TRAIN_TABLES = ["step", "terms", "optimizer", "lr_schedule"]
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -235,7 +242,7 @@ def _component(
     if type_name is None:
         names = registry.names(kind)
         problems.append(
-            Problem(join(path, "type"), f"required: a {label} ({accepted(names)})")
+            Problem(join(path, "type"), f"required: {'an' if label[0] in 'aeiou' else 'a'} {label} ({accepted(names)})")
         )
         return None
     if not isinstance(type_name, str):
@@ -312,6 +319,11 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
             Problem("model.latent", "required: at least one latent table, e.g. [model.latent.noise]")
         )
     latent = _named_components(registry, latent_raw, "model.latent", problems)
+    augmentation = None
+    if "augmentation" in model:  # optional: without the table D sees images unchanged
+        augmentation = _component(
+            registry, table(model["augmentation"], "model.augmentation"), "model.augmentation", problems
+        )
     loss = _component(registry, table(raw.get("loss"), "loss"), "loss", problems)
 
     train_raw = dict(table(raw.get("train"), "train"))
@@ -336,6 +348,7 @@ def resolve(raw: dict[str, Any], registry: Any, source: str = "recipe") -> Recip
         terms=terms,
         optimizers=optimizers,
         lr_schedule=lr_schedule,  # type: ignore[arg-type]
+        augmentation=augmentation,
     )
     problems += _combination_problems(recipe, registry)
     if problems:
@@ -543,7 +556,7 @@ def apply_overrides(
         if key == "type" and located is not None:
             kind, settings_cls, default = located
             old = node.get("type", default)
-            if old != value:
+            if old is not None and old != value:  # None: an optional table being created
                 from ganzoo.schema import fields_of
 
                 keep = {"type", *(f.name for f in fields_of(settings_cls))}

@@ -179,6 +179,16 @@ class TermSpec(ComponentSpec):
 
 
 @attrs.frozen(kw_only=True)
+class AugmentationSpec(ComponentSpec):
+    """``factory(config) -> torch.nn.Module`` mapping images ``[B, C, H, W]`` to augmented
+    images of the same shape, differentiably; the discriminator applies it to every input
+    while training (``[model.augmentation]``). Random draws use the global torch generator,
+    which checkpoints hold, so resume stays exact."""
+
+    kind: ClassVar[str] = "augmentation"
+
+
+@attrs.frozen(kw_only=True)
 class DatasetSpec(ComponentSpec):
     """``factory(config, root=Path, split="train"|"test", download=bool) -> ganzoo.data.ImageData``."""
 
@@ -230,6 +240,8 @@ KINDS: tuple[Kind, ...] = (
          "training steps: which networks, which phases, which optimiser roles", ("training_step",)),
     Kind("term", TermSpec, "terms",
          "loss terms a recipe adds to a step's phases (penalties, regularisers)", ("loss_term",)),
+    Kind("augmentation", AugmentationSpec, "augmentations",
+         "differentiable augmentations of every image D sees, real and generated (DiffAugment)"),
     Kind("dataset", DatasetSpec, "datasets", "image datasets"),
     Kind("metric", MetricSpec, "metrics", "evaluation metrics for trained systems"),
 )

@@ -42,12 +42,23 @@ class Backbone:
 
 class Discriminator(nn.Module):
     """A trunk and the adversarial logit head; with ``num_classes`` > 0 also a projection
-    embedding (Miyato & Koyama 2018): logit + <embed(y), features>."""
+    embedding (Miyato & Koyama 2018): logit + <embed(y), features>.
+
+    With an ``augmentation`` (the recipe's ``[model.augmentation]``, e.g. DiffAugment) every
+    input is augmented while training, before the trunk: real and generated images alike,
+    and the images of loss terms (gradient penalty, R1, InfoGAN's Q) too, since they all
+    call D. In eval mode (metrics, ``ganzoo eval``) images pass unchanged."""
 
     def __init__(
-        self, trunk: nn.Module, feature_dim: int, spectral_norm: bool = False, num_classes: int = 0
+        self,
+        trunk: nn.Module,
+        feature_dim: int,
+        spectral_norm: bool = False,
+        num_classes: int = 0,
+        augmentation: nn.Module | None = None,
     ):
         super().__init__()
+        self.augmentation = augmentation  # no parameters: checkpoints are the same without it
         self.trunk = trunk
         self.adversarial = nn.Linear(feature_dim, 1)
         if spectral_norm:
@@ -60,6 +71,8 @@ class Discriminator(nn.Module):
         self, images: Tensor, labels: Tensor | None = None, return_features: bool = False
     ) -> Tensor | tuple[Tensor, Tensor]:
         """``[B, C, H, W]`` -> logits ``[B]`` (and the trunk's features ``[B, F]``)."""
+        if self.augmentation is not None and self.training:
+            images = self.augmentation(images)  # [B, C, H, W], differentiable in images
         features = self.trunk(images)  # [B, F]
         logits = self.adversarial(features).squeeze(1)  # [B]
         if self.projection is not None:
@@ -233,6 +246,13 @@ def build_system(
     latent = build_latent_space(recipe, registry)
     terms = build_terms(recipe, registry, latent)
     step = build_step(recipe, registry, latent, terms)
+    augmentation = None
+    if recipe.augmentation is not None:
+        table = recipe.augmentation
+        augmentation = build_component(
+            registry.get("augmentation", table.type), "model.augmentation", table.config,
+            expected=nn.Module, expected_name="an nn.Module (images -> images)",
+        )
     spec = registry.get("backbone", recipe.backbone.type)
 
     def make_backbone(classes: int) -> Backbone:
@@ -244,7 +264,9 @@ def build_system(
         )
 
     def make_discriminator(backbone: Backbone, classes: int) -> Discriminator:
-        return Discriminator(backbone.trunk, backbone.feature_dim, backbone.spectral_norm_head, classes)
+        return Discriminator(
+            backbone.trunk, backbone.feature_dim, backbone.spectral_norm_head, classes, augmentation
+        )
 
     parts = NetworkParts(image_shape, latent, num_classes, make_backbone, make_discriminator)
     networks = guarded(

@@ -180,7 +180,9 @@ def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
     Checked: the step is a ``TrainingStep`` with a ``"generator"`` network; every optimiser
     role owns parameters, no parameter belongs to two roles and every trainable parameter
     to one; each step moves every role's parameters, logs ``loss/<role>/total`` per role and
-    only finite, detached scalars, and leaves no parameter frozen; ``images_per_step`` is a
+    only finite, detached scalars, and leaves no parameter frozen; each optimiser update
+    (``backward_step``) puts gradients only on its own role's parameters and changes no other
+    role's (G's phase never trains D, D's phase never G); ``images_per_step`` is a
     positive int; the sampler maps latents ``[N, D]`` to images in [-1, 1] of the data's
     shape and ``posterior`` is None or ``[N, posterior_size]``. Returns the last step's
     scalars. Advances ``trainer.step`` as ``fit`` would.
@@ -208,6 +210,41 @@ def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
     assert isinstance(per_step, int) and per_step > 0, f"images_per_step gave {per_step!r}"
 
     stats: dict[str, Tensor] = {}
+    context = trainer.context
+    backward_step = context.backward_step
+    updates: list[str] = []
+
+    def isolated_backward_step(role: str, terms: dict[str, Tensor]) -> Tensor:
+        """The context's update, checked: gradients and changes stay within ``role``."""
+        others = [(r, p) for r, params in roles.items() if r != role for p in params]
+        for _, p in others:
+            p.grad = None
+        values = [p.detach().clone() for _, p in others]
+        total = backward_step(role, terms)
+        for (other, p), value in zip(others, values, strict=True):
+            assert p.grad is None or not p.grad.any(), (
+                f"step {trainer.step + 1}: the '{role}' update put gradients on parameters of "
+                f"role '{other}' (detach what it should not train, or freeze it with ctx.frozen)"
+            )
+            assert torch.equal(p, value), f"the '{role}' update changed parameters of '{other}'"
+        updates.append(role)
+        return total
+
+    context.backward_step = isolated_backward_step  # type: ignore[method-assign]
+    try:
+        stats = _train_checked(trainer, roles, trainable, steps)
+    finally:
+        del context.backward_step  # the instance attribute; the method is back
+    missing = set(roles) - set(updates)
+    assert not missing, f"roles {sorted(missing)} were never updated through backward_step"
+    _check_sampler_and_posterior(trainer)
+    return stats
+
+
+def _train_checked(
+    trainer: Trainer, roles: dict[str, list[nn.Parameter]], trainable: dict[str, nn.Parameter], steps: int
+) -> dict[str, Tensor]:
+    stats: dict[str, Tensor] = {}
     for _ in range(steps):
         before = {role: [p.detach().clone() for p in params] for role, params in roles.items()}
         number = trainer.step + 1
@@ -223,7 +260,11 @@ def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
             assert torch.isfinite(value).all(), f"step {number}: scalar '{tag}' is not finite"
         frozen = [name for name, p in trainable.items() if not p.requires_grad]
         assert not frozen, f"step {number} left parameters frozen: {frozen[:5]}"
+    return stats
 
+
+def _check_sampler_and_posterior(trainer: Trainer) -> None:
+    system, networks = trainer.system, trainer.system.networks
     modes = {name: module.training for name, module in networks.items()}
     try:
         for module in networks.values():
@@ -240,5 +281,54 @@ def check_training_step(trainer: Trainer, steps: int = 2) -> dict[str, Tensor]:
     finally:
         for name, module in networks.items():
             module.train(modes[name])
-    return stats
+
+
+def check_terms_in_training(trainer: Trainer, steps: int = 2) -> dict[str, set[str]]:
+    """Every loss term of a trainer's step, checked where the step calls it, for ``steps``
+    steps: each call passes ``check_loss_term`` with the parameters of the phase's optimiser
+    role, so every loss a term adds to a phase reaches the networks that phase trains (a
+    term in D's phase trains D, in G's phase G). Returns, per term table, the phases it added
+    losses to; a term that never added one fails. The step must keep its terms as
+    ``self.terms`` (as ``StepBuild.terms``, by table name), as ganzoo's steps do.
+    """
+    step = trainer.step_impl
+    terms = getattr(step, "terms", None)
+    assert isinstance(terms, dict), (
+        f"{type(step).__name__} keeps no 'terms' dict: keep StepBuild.terms as self.terms"
+    )
+    roles = trainer.role_parameters
+    phases: dict[str, set[str]] = {name: set() for name in terms}
+
+    class Checked(LossTerm):
+        def __init__(self, name: str, inner: LossTerm):
+            self.name, self.inner = name, inner
+
+        def __getattr__(self, attr: str) -> Any:  # what steps read of their terms
+            return getattr(self.inner, attr)
+
+        def _check(self, which: str, phase: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+            params = roles.get(which) or [p for ps in roles.values() for p in ps]
+            out = check_loss_term(self.inner, phase, parameters=params, which=which)
+            if out[0]:
+                phases[self.name].add(which)
+            return out
+
+        def discriminator_terms(self, phase: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+            return self._check("discriminator", phase)
+
+        def generator_terms(self, phase: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+            return self._check("generator", phase)
+
+    originals = dict(terms)
+    for name, term in originals.items():
+        terms[name] = Checked(name, term)
+    try:
+        for _ in range(steps):
+            trainer.step += 1
+            trainer.train_step(trainer.step)
+    finally:
+        terms.update(originals)
+    silent = [name for name, used in phases.items() if not used]
+    assert not silent, f"terms {silent} added no loss to any phase in {steps} steps"
+    return phases
 

@@ -539,7 +539,7 @@ def test_a_loss_name_from_two_term_tables_is_a_clear_error(registry, tmp_path, t
 # --------------------------------------------------------------------------- #
 
 # One recipe per registered step; a new first-party step must add one here.
-_STEP_RECIPES = {"infogan": SMOKE_RECIPE, "adversarial": CGAN}
+_STEP_RECIPES = {"infogan": SMOKE_RECIPE, "adversarial": CGAN, "acgan": RECIPES / "smoke" / "acgan_synthetic.toml"}
 
 
 def _term_cases():

@@ -6,6 +6,8 @@ for defaults and help) never imports the torch models.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import attrs
 
 from ganzoo import param
@@ -41,6 +43,22 @@ class DCGANConfig:
         "0 keeps PyTorch's default init",
         ge=0,
         le=10,
+    )
+    spectral_norm: bool = param(
+        False,
+        "SNGAN (Miyato et al. 2018): spectral normalisation on every conv and linear layer of "
+        "D's trunk and heads (pair with discriminator_batch_norm = false, as SNGAN)",
+    )
+    discriminator_batch_norm: bool = param(
+        True,
+        "batch norm in D's trunk; false for WGAN-GP (its penalty is per sample) and SNGAN "
+        "(spectral norm replaces it)",
+    )
+    class_conditioning: Literal["embedding", "batch_norm"] = param(
+        "embedding",
+        "how a conditional G sees the label: 'embedding' joins a learned class embedding to "
+        "z; 'batch_norm': conditional batch norm, a per-class gain and bias in every batch "
+        "norm of G (de Vries et al. 2017; Miyato & Koyama 2018)",
     )
 
 

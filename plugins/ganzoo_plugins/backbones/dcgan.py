@@ -13,20 +13,52 @@
        -> FC h, BN, lReLU   (features: h)
 
 Layers followed by batch norm have no bias (BN's shift replaces it).
+
+Options: ``spectral_norm`` wraps every conv and linear of D in spectral normalisation (SNGAN,
+Miyato et al. 2018), ``discriminator_batch_norm = false`` drops D's batch norm (WGAN-GP,
+SNGAN); a conditional G (``num_classes`` > 0) either joins a class embedding to z
+(``class_conditioning = "embedding"``) or uses conditional batch norm, a per-class gain and
+bias in each of its batch norms (``"batch_norm"``; Miyato & Koyama 2018).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ganzoo.system import Backbone
 from ganzoo_plugins.backbones.configs import DCGANConfig, check_shape
 
 
+class ConditionalBatchNorm(nn.Module):
+    """Batch norm whose gain and bias are looked up per class: ``([B, C, ...], [B]) -> [B, C, ...]``.
+    Gains start at 1 and biases at 0, i.e. as plain batch norm."""
+
+    def __init__(self, features: int, num_classes: int, dims: int):
+        super().__init__()
+        self.norm = (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(features, affine=False)
+        self.gain = nn.Embedding(num_classes, features)
+        self.bias = nn.Embedding(num_classes, features)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        shape = (x.shape[0], x.shape[1]) + (1,) * (x.dim() - 2)  # [B, C] or [B, C, 1, 1]
+        return self.norm(x) * self.gain(labels).view(shape) + self.bias(labels).view(shape)
+
+
+def _run(layers: nn.Sequential, x: Tensor, labels: Tensor | None) -> Tensor:
+    """A Sequential whose conditional batch norms also get the labels."""
+    for layer in layers:
+        x = layer(x, labels) if isinstance(layer, ConditionalBatchNorm) else layer(x)
+    return x
+
+
 class DCGANGenerator(nn.Module):
     """``[B, latent_dim] -> [B, C, size, size]`` in [-1, 1]; a conditional generator (built
-    with ``num_classes``) also takes ``labels [B]``, whose learned embedding joins z."""
+    with ``num_classes``) also takes ``labels [B]``: a learned embedding of them joins z, or
+    they select the gains and biases of its conditional batch norms."""
 
     def __init__(
         self,
@@ -34,21 +66,23 @@ class DCGANGenerator(nn.Module):
         start: tuple[int, int, int],
         convs: nn.Sequential,
         embedding: nn.Embedding | None = None,
+        conditional: bool = False,
     ):
         super().__init__()
         self.fc = fc
         self.start = start  # (channels, side, side) of the FC output's reshape
         self.convs = convs
         self.embedding = embedding
+        self.conditional = conditional or embedding is not None
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.conditional and labels is None:
+            raise ValueError("this generator is conditional: pass labels")
         if self.embedding is not None:
-            if labels is None:
-                raise ValueError("this generator is conditional: pass labels")
             z = torch.cat([z, self.embedding(labels)], dim=1)  # [B, D + E]
-        x = self.fc(z)  # [B, c0·s0·s0]
+        x = _run(self.fc, z, labels)  # [B, c0·s0·s0]
         x = x.view(z.shape[0], *self.start)  # [B, c0, s0, s0]
-        return torch.tanh(self.convs(x))  # [B, C, size, size]
+        return torch.tanh(_run(self.convs, x, labels))  # [B, C, size, size]
 
 
 class DCGANTrunk(nn.Module):
@@ -79,7 +113,7 @@ def _init(module: nn.Module, std: float) -> None:
             nn.init.normal_(m.weight, 0.0, std)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
 
@@ -90,9 +124,25 @@ def build(
     size = check_shape("dcgan", image_shape, latent_dim)
     channels = int(image_shape[0])
     b, h, slope = config.base_channels, config.hidden, config.leaky_slope
-    # conditional: a class embedding as wide as the number of classes joins G's input
-    embedding = nn.Embedding(num_classes, num_classes) if num_classes else None
-    latent_dim += num_classes
+    by_norm = num_classes and config.class_conditioning == "batch_norm"
+    embedding = None
+    if num_classes and not by_norm:
+        # a class embedding as wide as the number of classes joins G's input
+        embedding = nn.Embedding(num_classes, num_classes)
+        latent_dim += num_classes
+
+    def g_norm(features: int, dims: int) -> nn.Module:
+        if by_norm:
+            return ConditionalBatchNorm(features, num_classes, dims)
+        return nn.BatchNorm1d(features) if dims == 1 else nn.BatchNorm2d(features)
+
+    # without D's batch norm (WGAN-GP, SNGAN) the layers it followed get their bias back
+    d_bn = config.discriminator_batch_norm
+
+    def d_norm(features: int, dims: int) -> list[nn.Module]:
+        if not d_bn:
+            return []
+        return [nn.BatchNorm1d(features) if dims == 1 else nn.BatchNorm2d(features)]
 
     if size == 28:
         # Widths of the two conv stages, at 14×14 and 7×7 (the paper: 64, 128).
@@ -100,10 +150,10 @@ def build(
         s0 = 7
         g_fc = nn.Sequential(
             nn.Linear(latent_dim, h, bias=False),  # [B, h]
-            nn.BatchNorm1d(h),
+            g_norm(h, 1),
             nn.ReLU(),
             nn.Linear(h, s0 * s0 * widths[-1], bias=False),  # [B, 7·7·2b]
-            nn.BatchNorm1d(s0 * s0 * widths[-1]),
+            g_norm(s0 * s0 * widths[-1], 1),
             nn.ReLU(),
         )
     else:
@@ -112,24 +162,26 @@ def build(
         s0 = 4
         g_fc = nn.Sequential(
             nn.Linear(latent_dim, s0 * s0 * widths[-1], bias=False),  # [B, 4·4·c0]
-            nn.BatchNorm1d(s0 * s0 * widths[-1]),
+            g_norm(s0 * s0 * widths[-1], 1),
             nn.ReLU(),
         )
 
     # G: from widths[-1] at s0×s0, halve channels and double the side, last upconv to C.
     g_layers: list[nn.Module] = []
     for c_in, c_out in zip(widths[::-1], widths[::-1][1:], strict=False):
-        g_layers += [_upconv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+        g_layers += [_upconv(c_in, c_out, bias=False), g_norm(c_out, 2), nn.ReLU()]
     g_layers.append(_upconv(widths[0], channels, bias=True))  # [B, C, size, size]
-    generator = DCGANGenerator(g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers), embedding)
+    generator = DCGANGenerator(
+        g_fc, (widths[-1], s0, s0), nn.Sequential(*g_layers), embedding, conditional=bool(num_classes)
+    )
 
     # D: first conv without BN, then double channels and halve the side down to s0×s0.
     d_layers: list[nn.Module] = [_conv(channels, widths[0], bias=True), nn.LeakyReLU(slope)]
     for c_in, c_out in zip(widths, widths[1:], strict=False):
-        d_layers += [_conv(c_in, c_out, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(slope)]
+        d_layers += [_conv(c_in, c_out, bias=not d_bn), *d_norm(c_out, 2), nn.LeakyReLU(slope)]
     d_fc = nn.Sequential(
-        nn.Linear(s0 * s0 * widths[-1], h, bias=False),  # [B, h]
-        nn.BatchNorm1d(h),
+        nn.Linear(s0 * s0 * widths[-1], h, bias=not d_bn),  # [B, h]
+        *d_norm(h, 1),
         nn.LeakyReLU(slope),
     )
     trunk = DCGANTrunk(nn.Sequential(*d_layers), d_fc)
@@ -137,4 +189,8 @@ def build(
     if config.init_std > 0:
         _init(generator, config.init_std)
         _init(trunk, config.init_std)
-    return Backbone(generator=generator, trunk=trunk, feature_dim=h)
+    if config.spectral_norm:  # after init: the normalisation divides the initial weights
+        for module in list(trunk.modules()):
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                spectral_norm(module)
+    return Backbone(generator=generator, trunk=trunk, feature_dim=h, spectral_norm_head=config.spectral_norm)

@@ -43,4 +43,10 @@ def ganzoo_losses():
             "mean logit, for D and G (Jolicoeur-Martineau 2019)",
             factory=f"{_MODULE}:RelativisticAverage",
         ),
+        LossSpec(
+            name="relativistic_average_least_squares",
+            summary="RaLSGAN: least squares on real and fake logits relative to each other's "
+            "mean, for D and G (Jolicoeur-Martineau 2019)",
+            factory=f"{_MODULE}:RelativisticAverageLeastSquares",
+        ),
     ]

@@ -85,3 +85,28 @@ class RelativisticAverage(AdversarialLoss):
             F.softplus(-(fake_logits - real_logits.mean())).mean()
             + F.softplus(real_logits - fake_logits.mean()).mean()
         )
+
+
+class RelativisticAverageLeastSquares(AdversarialLoss):
+    """RaLSGAN (Jolicoeur-Martineau 2019): least squares on each side's logit relative to the
+    other side's mean, targets +1 for the side that should look real and -1 for the other;
+    halved like ``LeastSquares``. G's loss needs the real logits too."""
+
+    needs_real_logits_for_generator = True
+
+    def __init__(self, config: object = None):
+        pass
+
+    def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return 0.5 * (
+            (real_logits - fake_logits.mean() - 1).pow(2).mean()
+            + (fake_logits - real_logits.mean() + 1).pow(2).mean()
+        )
+
+    def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+        if real_logits is None:
+            raise ValueError("the relativistic loss needs the real logits in G's phase")
+        return 0.5 * (
+            (fake_logits - real_logits.mean() - 1).pow(2).mean()
+            + (real_logits - fake_logits.mean() + 1).pow(2).mean()
+        )

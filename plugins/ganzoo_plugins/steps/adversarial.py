@@ -145,6 +145,14 @@ class AdversarialStep(TrainingStep):
         return Phase("generator", ctx.step, batch.images, fake, z, batch.labels,
                      real_logits, fake_logits, score, self.latent)
 
+    def family_terms(self, phase: Phase) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Losses of the family itself beside ``adversarial`` (AC-GAN's class loss), and their
+        statistics; the plain step has none."""
+        return {}, {}
+
     def add_terms(self, phase: Phase, terms: dict[str, Tensor], stats: dict[str, Tensor]) -> None:
-        """Each loss term's share of this phase, in recipe order."""
+        """The family's own losses, then each loss term's share of this phase, in recipe order."""
+        own, own_stats = self.family_terms(phase)
+        terms.update(own)
+        stats.update(own_stats)
         add_term_shares(self.terms, phase.name, phase, terms, stats)
