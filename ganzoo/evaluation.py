@@ -9,6 +9,8 @@ factory returns a :class:`Metric`; ``evaluate()`` runs the chosen metrics over o
      "frechet_distance": float | None,
      "summary": {KEY: float | None},  # every key a registered metric declares
      "summary_source": {KEY: "code" | "code[dim]"},  # where each summary value came from
+     "summary_omitted": {KEY: reason},  # declared keys left out: their metric's reason
+     "floor": {KEY: float},  # what real data scores on the same measure (real train vs test)
      "metrics": {NAME: {"status": "ok"|"unavailable"|"failed", "seconds": float, "reason"?}},
      ...}                                             # metrics may add top-level keys
 
@@ -89,10 +91,15 @@ def continuous_codes(system: GANSystem) -> list[LatentEntry]:
 
 
 @torch.no_grad()
-def generate_images(system: GANSystem, z: Tensor, batch: int = BATCH) -> Tensor:
-    """``z [N, D]`` -> images ``[N, C, H, W]`` float32 in [-1, 1], in chunks, eval mode."""
-    with eval_mode(system.generator):
-        return torch.cat([system.generator(chunk).float() for chunk in z.split(batch)])
+def generate_images(system: GANSystem, z: Tensor, batch: int = BATCH, labels: Tensor | None = None) -> Tensor:
+    """``z [N, D]`` (and, for a conditional system, the classes ``labels [N]`` to draw) ->
+    images ``[N, C, H, W]`` float32 in [-1, 1], in chunks, eval mode."""
+    generator = system.generator
+    with eval_mode(generator):
+        if labels is None:
+            return torch.cat([generator(chunk).float() for chunk in z.split(batch)])
+        pairs = zip(z.split(batch), labels.to(z.device).split(batch), strict=True)
+        return torch.cat([generator(chunk, labels=y).float() for chunk, y in pairs])
 
 
 @torch.no_grad()
@@ -158,6 +165,7 @@ class EvalContext:
     test_data_: ImageData | None = attrs.field(default=None, alias="test_data")
     train_data_: ImageData | None = attrs.field(default=None, alias="train_data")
     cache: dict[str, Any] = attrs.field(factory=dict)
+    requested: tuple[str, ...] = ()  # metrics named by the caller (not just the defaults)
     generator: torch.Generator = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -204,8 +212,8 @@ class EvalContext:
         return data
 
     # models
-    def generate(self, z: Tensor) -> Tensor:
-        return generate_images(self.system, z.to(self.device), self.batch)
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return generate_images(self.system, z.to(self.device), self.batch, labels)
 
     def posteriors(self, images: Tensor) -> Tensor:
         return posteriors(self.system, images, self.device, self.batch)
@@ -340,6 +348,7 @@ def evaluate(
         writer=writer,
         step=run.step,
         log=log,
+        requested=tuple(metrics or ()),
     )
     report: dict[str, Any] = {
         "checkpoint": str(run.checkpoint),
@@ -350,6 +359,7 @@ def evaluate(
         "codes": code_skeleton(run.recipe, run.system),
         "frechet_distance": None,
         "summary": dict.fromkeys(summary_keys(registry)),
+        "floor": {},
         "metrics": {},
     }
     if run.warnings:
@@ -380,6 +390,13 @@ def evaluate(
         for key, (value, where) in metric.summarize(report).items():
             if value is not None:
                 report["summary"][key], report["summary_source"][key] = value, where
+    report["summary_omitted"] = {
+        key: f"{spec.name}: {report['metrics'][spec.name]['reason']}"
+        for spec in specs
+        if report["metrics"][spec.name]["status"] != "ok"
+        for key in spec.summary_keys
+        if report["summary"].get(key) is None
+    }
     report = plain(report)
     if writer is not None:
         log_report(writer, report, run.step)
