@@ -138,7 +138,7 @@ def print_report(report: dict[str, Any]) -> None:
         what = kind if code.get("type") in (None, kind) else f"{code['type']}, {kind}"
         console.print(f"\n[bold]code {escape(name)}[/bold] ({escape(what)})")
         table = Table("measure", "value", box=None, pad_edge=False)
-        for key in ("accuracy", "nmi", "mi_lower_bound", "entropy", "nll", "q_accuracy", "class_consistency", "generated_accuracy"):
+        for key in ("accuracy", "nmi", "mi_lower_bound", "entropy", "nll", "q_accuracy", "class_consistency", "generated_accuracy", "purity", "distinct_classes"):
             if key in code:
                 table.add_row(key, _fmt(code[key]))
         if "q_rho" in code:

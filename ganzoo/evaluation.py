@@ -405,11 +405,12 @@ def evaluate(
 
 # -- TensorBoard ------------------------------------------------------------------------------------
 def report_scalars(report: dict[str, Any]) -> dict[str, float]:
-    """``eval/...`` scalars of a report: the summary and every numeric per-code value."""
+    """``eval/...`` scalars of a report: the summary, its floors and every numeric per-code value."""
     out: dict[str, float] = {}
-    for key, value in report.get("summary", {}).items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[f"eval/summary/{key}"] = float(value)
+    for group in ("summary", "floor"):
+        for key, value in report.get(group, {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"eval/{group}/{key}"] = float(value)
     for name, code in report.get("codes", {}).items():
         for key, value in code.items():
             if key in ("weight", "categories", "dims"):
