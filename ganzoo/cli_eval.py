@@ -130,8 +130,11 @@ def print_report(report: dict[str, Any]) -> None:
         if key not in omitted:
             summary.add_row(key, _fmt(value), _fmt(floor.get(key)), escape(source.get(key, "")))
     console.print(summary)
-    if omitted:
-        console.print("[dim]left out: " + escape("; ".join(f"{k} ({why})" for k, why in omitted.items())) + "[/dim]")
+    by_reason: dict[str, list[str]] = {}
+    for key, why in omitted.items():
+        by_reason.setdefault(why, []).append(key)
+    for why, keys in by_reason.items():
+        console.print(f"[dim]left out {escape(', '.join(keys))}: {escape(why)}[/dim]")
 
     for name, code in report["codes"].items():
         kind = code.get("kind", "")

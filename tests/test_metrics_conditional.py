@@ -120,7 +120,7 @@ def test_eval_json_of_a_tiny_conditional_run(tmp_path, monkeypatch):
     text = runner.invoke(main, ["eval", str(out), "--samples", "64"], catch_exceptions=False)
     assert text.exit_code == 0, text.output
     assert "floor (real)" in text.stdout and "conditional_accuracy" in text.stdout
-    assert "left out: accuracy (categorical_accuracy: no regularised categorical code)" in " ".join(
+    assert "left out accuracy, nmi: categorical_accuracy: no regularised categorical code" in " ".join(
         text.stdout.split()
     )
     assert "synthetic classifier: test accuracy" in text.stdout
