@@ -308,15 +308,17 @@ def test_features(ctx: EvalContext, settings: ClassifierSettings, limit: int = 0
     return ctx.cache[key]
 
 
-def train_features(ctx: EvalContext, settings: ClassifierSettings, count: int) -> tuple[Tensor, Tensor]:
-    """Classifier features ``[n, F]`` and labels ``[n]`` of ``count`` real training images
-    drawn without replacement from their own seeded stream (the floor's stand-in for
-    generated images: as many as there are samples)."""
+def train_features(
+    ctx: EvalContext, settings: ClassifierSettings, count: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """Classifier features ``[n, F]`` and labels ``[n]`` of ``count`` (None: all) real
+    training images drawn without replacement from their own seeded stream (the floor's
+    stand-in for generated images: as many as there are samples)."""
     key = ("classifier_features", "train", count)
     if key not in ctx.cache:
         model, _ = classifier_for(ctx, settings)
         data = ctx.labelled(ctx.train_data, "train")
-        n = min(count, len(data))
+        n = len(data) if count is None else min(count, len(data))
         index = torch.randperm(len(data), generator=ctx.rng("floor"), device=ctx.device)[:n].cpu()  # [n]
         ctx.cache[key] = (run_batched(model, data.images[index], "features", ctx.batch), data.labels[index])
     return ctx.cache[key]
@@ -337,7 +339,9 @@ def source(info: dict[str, Any]) -> str:
     return f"{info.get('name') or 'classifier'} features"
 
 
-def floor_stand_in(ctx: EvalContext, settings: ClassifierSettings, count: int) -> tuple[Tensor, Tensor] | None:
+def floor_stand_in(
+    ctx: EvalContext, settings: ClassifierSettings, count: int | None = None
+) -> tuple[Tensor, Tensor] | None:
     """:func:`train_features`, or None (said through ``ctx.say``) when the training split is
     not at hand: the metric is still measured, only without its floor."""
     try:

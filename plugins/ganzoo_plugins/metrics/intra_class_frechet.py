@@ -40,7 +40,7 @@ class IntraClassFrechet(Metric):
         if real_labels is None:
             raise Unavailable(f"dataset '{ctx.dataset_name}' has no labels (test split)")
         # every training image, in a seeded order: each class's first n_c stand in for its samples
-        stand_in = floor_stand_in(ctx, settings, 10**9) if self.config.floor else None
+        stand_in = floor_stand_in(ctx, settings) if self.config.floor else None
         per_class: dict[str, Any] = {}
         floors = []
         for c in range(classes):
