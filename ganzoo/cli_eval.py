@@ -43,10 +43,13 @@ def eval_command(
     \b
     Categorical codes: Hungarian-matched accuracy and NMI of Q on the real test split,
     confusion matrix PNG; every code: MI lower bound on fresh samples; continuous codes:
-    Spearman rho with slant/width/thickness; a digit classifier (trained by ganzoo on the
-    training split, cached in ~/.cache/ganzoo) gives class consistency of generated images
-    and a Fréchet distance. Metrics also go to TensorBoard in the run directory, with
-    HParams (after a full evaluation) for comparing seeds and recipe variants.
+    Spearman rho with slant/width/thickness (stroke datasets); the dataset's own classifier
+    (trained by ganzoo on its training split, cached in ~/.cache/ganzoo) gives class
+    consistency, Fréchet distance, precision/recall, density/coverage and, for conditional
+    families, conditional accuracy and intra-class Fréchet distance, each beside its floor
+    (real train vs test); fid_inception: FID/KID in TF-Inception features (extra [fid]).
+    Metrics also go to TensorBoard in the run directory, with HParams (after a full
+    evaluation) for comparing seeds and recipe variants.
     """
     import json
     import sys
@@ -124,18 +127,25 @@ def print_report(report: dict[str, Any]) -> None:
         f"[bold]{escape(report['recipe'])}[/bold] step {report['step']} · dataset "
         f"{escape(report['dataset'])} · {report['samples']} samples\n{escape(report['checkpoint'])}"
     )
-    source = report.get("summary_source", {})
-    summary = Table("summary", "value", "from", box=None, pad_edge=False, title_justify="left")
+    source, floor = report.get("summary_source", {}), report.get("floor", {})
+    omitted = report.get("summary_omitted", {})
+    summary = Table("summary", "value", "floor (real)", "from", box=None, pad_edge=False, title_justify="left")
     for key, value in report["summary"].items():
-        summary.add_row(key, _fmt(value), escape(source.get(key, "")))
+        if key not in omitted:
+            summary.add_row(key, _fmt(value), _fmt(floor.get(key)), escape(source.get(key, "")))
     console.print(summary)
+    by_reason: dict[str, list[str]] = {}
+    for key, why in omitted.items():
+        by_reason.setdefault(why, []).append(key)
+    for why, keys in by_reason.items():
+        console.print(f"[dim]left out {escape(', '.join(keys))}: {escape(why)}[/dim]")
 
     for name, code in report["codes"].items():
         kind = code.get("kind", "")
         what = kind if code.get("type") in (None, kind) else f"{code['type']}, {kind}"
         console.print(f"\n[bold]code {escape(name)}[/bold] ({escape(what)})")
         table = Table("measure", "value", box=None, pad_edge=False)
-        for key in ("accuracy", "nmi", "mi_lower_bound", "entropy", "nll", "q_accuracy", "class_consistency", "generated_accuracy"):
+        for key in ("accuracy", "nmi", "mi_lower_bound", "entropy", "nll", "q_accuracy", "class_consistency", "generated_accuracy", "purity", "distinct_classes"):
             if key in code:
                 table.add_row(key, _fmt(code[key]))
         if "q_rho" in code:
@@ -164,17 +174,17 @@ def print_report(report: dict[str, Any]) -> None:
             console.print(factors)
         if "confusion_png" in code:
             console.print(f"  confusion matrix: {escape(code['confusion_png'])}")
-    console.print(f"\nFréchet distance (classifier features): {_fmt(report.get('frechet_distance'), 2)}")
     classifier = report.get("classifier")
     if classifier:
         acc = classifier.get("test_accuracy")
         origin = "trained now" if classifier.get("trained") else "cached"
         console.print(
-            f"digit classifier: test accuracy {_fmt(acc, 4)} ({origin}, "
+            f"\n{escape(classifier.get('name') or 'classifier')}: test accuracy {_fmt(acc, 4)} ({origin}, "
             f"{_fmt(classifier.get('train_seconds'), 1)} s to train) {escape(str(classifier.get('cache', '')))}"
         )
+    explained = {why.split(":", 1)[0] for why in omitted.values()}  # said under the summary
     for name, info in report["metrics"].items():
-        if info["status"] != "ok":
+        if info["status"] != "ok" and (info["status"] == "failed" or name not in explained):
             console.print(f"[yellow]{name}: {info['status']}: {escape(info.get('reason', ''))}[/yellow]")
     timings = ", ".join(f"{n} {m['seconds']:.1f}s" for n, m in report["metrics"].items())
     console.print(f"[dim]{escape(timings)}[/dim]")

@@ -10,6 +10,8 @@ factory returns a :class:`Metric`; ``evaluate()`` runs the chosen metrics over o
      "frechet_distance": float | None,
      "summary": {KEY: float | None},  # every key a registered metric declares
      "summary_source": {KEY: "code" | "code[dim]"},  # where each summary value came from
+     "summary_omitted": {KEY: reason},  # declared keys left out: their metric's reason
+     "floor": {KEY: float},  # what real data scores on the same measure (real train vs test)
      "metrics": {NAME: {"status": "ok"|"unavailable"|"failed", "seconds": float, "reason"?}},
      ...}                                             # metrics may add top-level keys
 
@@ -91,10 +93,15 @@ def continuous_codes(system: GANSystem) -> list[LatentEntry]:
 
 
 @torch.no_grad()
-def generate_images(system: GANSystem, z: Tensor, batch: int = BATCH) -> Tensor:
-    """``z [N, D]`` -> images ``[N, C, H, W]`` float32 in [-1, 1], in chunks, eval mode."""
-    with eval_mode(system.generator):
-        return torch.cat([system.generator(chunk).float() for chunk in z.split(batch)])
+def generate_images(system: GANSystem, z: Tensor, batch: int = BATCH, labels: Tensor | None = None) -> Tensor:
+    """``z [N, D]`` (and, for a conditional system, the classes ``labels [N]`` to draw) ->
+    images ``[N, C, H, W]`` float32 in [-1, 1], in chunks, eval mode."""
+    generator = system.generator
+    with eval_mode(generator):
+        if labels is None:
+            return torch.cat([generator(chunk).float() for chunk in z.split(batch)])
+        pairs = zip(z.split(batch), labels.to(z.device).split(batch), strict=True)
+        return torch.cat([generator(chunk, labels=y).float() for chunk, y in pairs])
 
 
 @torch.no_grad()
@@ -162,6 +169,7 @@ class EvalContext:
     test_data_: ImageData | None = attrs.field(default=None, alias="test_data")
     train_data_: ImageData | None = attrs.field(default=None, alias="train_data")
     cache: dict[str, Any] = attrs.field(factory=dict)
+    requested: tuple[str, ...] = ()  # metrics named by the caller (not just the defaults)
     generator: torch.Generator = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -208,8 +216,8 @@ class EvalContext:
         return data
 
     # models
-    def generate(self, z: Tensor) -> Tensor:
-        return generate_images(self.system, z.to(self.device), self.batch)
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return generate_images(self.system, z.to(self.device), self.batch, labels)
 
     def posteriors(self, images: Tensor) -> Tensor:
         return posteriors(self.system, images, self.device, self.batch)
@@ -344,6 +352,7 @@ def evaluate(
         writer=writer,
         step=run.step,
         log=log,
+        requested=tuple(metrics or ()),
     )
     report: dict[str, Any] = {
         "checkpoint": str(run.checkpoint),
@@ -355,6 +364,7 @@ def evaluate(
         "codes": code_skeleton(run.recipe, run.system),
         "frechet_distance": None,
         "summary": dict.fromkeys(summary_keys(registry)),
+        "floor": {},
         "metrics": {},
     }
     if run.warnings:
@@ -388,6 +398,13 @@ def evaluate(
         for key, (value, where) in metric.summarize(report).items():
             if value is not None:
                 report["summary"][key], report["summary_source"][key] = value, where
+    report["summary_omitted"] = {
+        key: f"{spec.name}: {report['metrics'][spec.name]['reason']}"
+        for spec in specs
+        if report["metrics"][spec.name]["status"] != "ok"
+        for key in spec.summary_keys
+        if report["summary"].get(key) is None
+    }
     report = plain(report)
     if writer is not None:
         log_report(writer, report, run.step)
@@ -396,11 +413,12 @@ def evaluate(
 
 # -- TensorBoard ------------------------------------------------------------------------------------
 def report_scalars(report: dict[str, Any]) -> dict[str, float]:
-    """``eval/...`` scalars of a report: the summary and every numeric per-code value."""
+    """``eval/...`` scalars of a report: the summary, its floors and every numeric per-code value."""
     out: dict[str, float] = {}
-    for key, value in report.get("summary", {}).items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[f"eval/summary/{key}"] = float(value)
+    for group in ("summary", "floor"):
+        for key, value in report.get(group, {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[f"eval/{group}/{key}"] = float(value)
     for name, code in report.get("codes", {}).items():
         for key, value in code.items():
             if key in ("weight", "categories", "dims"):

@@ -25,7 +25,7 @@ from ganzoo.system import GANSystem
 from ganzoo_plugins.infogan.quick_eval import quick_evaluate
 from ganzoo_plugins.latent_codes.categorical import Categorical, CategoricalConfig
 from ganzoo_plugins.latent_codes.continuous import Uniform, UniformConfig
-from ganzoo_plugins.metrics import digit_classifier as dc
+from ganzoo_plugins.metrics import feature_classifier as dc
 from ganzoo_plugins.metrics.categorical_accuracy import CategoricalAccuracy
 from ganzoo_plugins.metrics.class_consistency import ClassConsistency
 from ganzoo_plugins.metrics.configs import ClassifierSettings, ContinuousFactorsConfig
@@ -234,7 +234,7 @@ def test_metrics_needing_labels_are_unavailable_without_them(tmp_path):
         FrechetDistance().compute(ctx)
 
 
-# -- the digit classifier ----------------------------------------------------------------------
+# -- the dataset classifier --------------------------------------------------------------------
 def _synthetic(split: str, count: int = 128) -> ImageData:
     from ganzoo_plugins.datasets.synthetic import SyntheticConfig, generate
 
@@ -360,15 +360,29 @@ def test_eval_json_report_png_tensorboard_and_hparams(tiny_run, monkeypatch, tmp
             "summary"} <= set(report)
     keys = summary_keys(load_plugins(autoload="first-party").registry())
     assert keys == ["accuracy", "nmi", "mi_lower_bound", "entropy", "slant_abs_rho", "width_abs_rho",
-                    "thickness_abs_rho", "class_consistency", "generated_accuracy", "frechet_distance"]
+                    "thickness_abs_rho", "class_consistency", "generated_accuracy", "frechet_distance",
+                    "precision", "recall", "density", "coverage", "conditional_accuracy",
+                    "intra_class_frechet", "fid_inception", "kid_inception"]
     assert list(report["summary"]) == keys  # every key the metrics declare, in their order
     assert report["step"] == 6 and report["recipe"] == "smoke-infogan"
     assert report["dataset"] == "synthetic" and report["samples"] == 128
     assert report["checkpoint"].endswith("step_00000006.pt")
-    assert {m["status"] for m in report["metrics"].values()} == {"ok"}, report["metrics"]
+    # an unconditional run on a CPU: the conditional metrics and TF-Inception are left out, saying why
+    skipped = {"conditional_accuracy", "intra_class_frechet", "fid_inception"}
+    assert {n for n, m in report["metrics"].items() if m["status"] != "ok"} == skipped, report["metrics"]
+    assert {report["metrics"][n]["status"] for n in skipped} == {"unavailable"}
+    assert "unconditional" in report["metrics"]["conditional_accuracy"]["reason"]
+    assert "--metric fid_inception" in report["metrics"]["fid_inception"]["reason"]
+    assert set(report["summary_omitted"]) == {"conditional_accuracy", "intra_class_frechet",
+                                              "fid_inception", "kid_inception"}
     for key in keys:
-        if key != "thickness_abs_rho":  # two style dimensions: both go to slant and width
+        if key != "thickness_abs_rho" and key not in report["summary_omitted"]:
+            # two style dimensions: both go to slant and width
             assert isinstance(report["summary"][key], float), key
+    for key in ("frechet_distance", "precision", "recall", "density", "coverage"):
+        assert isinstance(report["floor"][key], float), key
+        assert report["summary_source"][key] == "synthetic classifier features"
+    assert report["classifier"]["name"] == "synthetic classifier"
     assert report["summary"]["thickness_abs_rho"] is None
     assert report["frechet_distance"] == report["summary"]["frechet_distance"]
     digit, style = report["codes"]["digit"], report["codes"]["style"]
@@ -389,7 +403,7 @@ def test_eval_json_report_png_tensorboard_and_hparams(tiny_run, monkeypatch, tmp
 
     acc = EventAccumulator(str(tiny_run), size_guidance={"scalars": 0, "images": 0})
     acc.Reload()
-    assert "eval/summary/accuracy" in acc.Tags()["scalars"]
+    assert {"eval/summary/accuracy", "eval/floor/frechet_distance"} <= set(acc.Tags()["scalars"])
     assert "eval/confusion/digit" in acc.Tags()["images"]
     hp = EventAccumulator(str(tiny_run / "hparams"))
     hp.Reload()

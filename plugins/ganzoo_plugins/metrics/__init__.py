@@ -1,14 +1,21 @@
-"""First-party evaluation metrics: what did InfoGAN's codes learn?
+"""First-party evaluation metrics: what did the codes learn, and how good are the samples?
+
+What the codes learned (InfoGAN and other families with regularised codes):
 
 * ``categorical_accuracy``: each categorical code as a clusterer of the real test split
   (Hungarian-matched accuracy, NMI, confusion matrix PNG);
 * ``mutual_information``: the variational MI lower bound of every code on fresh samples;
 * ``continuous_factors``: Spearman ρ of each continuous code dimension with the slant, width
-  and thickness of the images it generates, sweeping it with everything else fixed;
-* ``class_consistency``: a digit classifier (trained by ganzoo on the training split and
-  cached) reads generated images: one class per code value?
-* ``frechet_distance``: Fréchet distance between real and generated images in that
-  classifier's feature space.
+  and thickness of the images it generates (stroke datasets only);
+* ``class_consistency``: the dataset's own classifier (``feature_classifier``: trained by
+  ganzoo on the training split, cached) reads generated images: one class per code value?
+
+Sample quality, in that classifier's features, each with its floor (real train vs test):
+
+* ``frechet_distance``; ``precision_recall`` (Kynkäänniemi et al. 2019, k = 3);
+  ``density_coverage`` (Naeem et al. 2020, k = 5);
+* class-conditional families: ``conditional_accuracy`` and ``intra_class_frechet``;
+* ``fid_inception``: FID and KID in TF-Inception features (optional extra ``[fid]``).
 
 Only configs are imported here; factories are ``"module:attr"`` strings imported on use.
 """
@@ -19,9 +26,14 @@ from ganzoo import MetricSpec, hookimpl
 from ganzoo_plugins.metrics.configs import (
     CategoricalAccuracyConfig,
     ClassConsistencyConfig,
+    ConditionalAccuracyConfig,
     ContinuousFactorsConfig,
+    DensityCoverageConfig,
+    FidInceptionConfig,
     FrechetDistanceConfig,
+    IntraClassFrechetConfig,
     MutualInformationConfig,
+    PrecisionRecallConfig,
 )
 
 _HERE = __name__
@@ -56,18 +68,58 @@ def ganzoo_metrics() -> list[MetricSpec]:
         ),
         MetricSpec(
             name="class_consistency",
-            summary="a digit classifier reads generated images: majority-class share per "
-            "code value and matched accuracy",
+            summary="the dataset's own classifier reads generated images: does each code value "
+            "draw its own class (values matched to classes one to one)",
             config=ClassConsistencyConfig,
             summary_keys=("class_consistency", "generated_accuracy"),
             factory=f"{_HERE}.class_consistency:ClassConsistency",
         ),
         MetricSpec(
             name="frechet_distance",
-            summary="Fréchet distance of real and generated images in the digit classifier's "
-            "feature space",
+            summary="Fréchet distance of real test and generated images in the dataset "
+            "classifier's features, with the real train vs test floor",
             config=FrechetDistanceConfig,
             summary_keys=("frechet_distance",),
             factory=f"{_HERE}.frechet_distance:FrechetDistance",
+        ),
+        MetricSpec(
+            name="precision_recall",
+            summary="improved precision and recall (Kynkäänniemi et al. 2019, k = 3) in the "
+            "dataset classifier's features, with the real train vs test floor",
+            config=PrecisionRecallConfig,
+            summary_keys=("precision", "recall"),
+            factory=f"{_HERE}.precision_recall:PrecisionRecall",
+        ),
+        MetricSpec(
+            name="density_coverage",
+            summary="density and coverage (Naeem et al. 2020, k = 5) in the dataset "
+            "classifier's features, with the real train vs test floor",
+            config=DensityCoverageConfig,
+            summary_keys=("density", "coverage"),
+            factory=f"{_HERE}.density_coverage:DensityCoverage",
+        ),
+        MetricSpec(
+            name="conditional_accuracy",
+            summary="conditional families: the dataset classifier's accuracy on images drawn "
+            "for each requested label, beside its own test accuracy",
+            config=ConditionalAccuracyConfig,
+            summary_keys=("conditional_accuracy",),
+            factory=f"{_HERE}.conditional_accuracy:ConditionalAccuracy",
+        ),
+        MetricSpec(
+            name="intra_class_frechet",
+            summary="conditional families: per-class Fréchet distance in the dataset "
+            "classifier's features (mean over classes, and each)",
+            config=IntraClassFrechetConfig,
+            summary_keys=("intra_class_frechet",),
+            factory=f"{_HERE}.intra_class_frechet:IntraClassFrechet",
+        ),
+        MetricSpec(
+            name="fid_inception",
+            summary="FID and KID in TF-Inception features (extra torch-ganzoo[fid]; on a CPU "
+            "only when asked for by name)",
+            config=FidInceptionConfig,
+            summary_keys=("fid_inception", "kid_inception"),
+            factory=f"{_HERE}.fid_inception:FidInception",
         ),
     ]

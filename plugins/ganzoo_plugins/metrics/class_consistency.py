@@ -1,10 +1,19 @@
-"""Do the categorical code's values each generate one class? A digit classifier decides.
+"""Do the categorical code's values each generate their own class? The dataset's own
+classifier (``feature_classifier``) decides.
 
 For each categorical regularised code, on the shared fresh samples: the classifier's label
-of every generated image against the code value that made it. Per value, the share of its
-images in their most common class; ``class_consistency`` is the mean share over values.
-``generated_accuracy`` is the fraction of generated images whose label is the class matched
-to their code value (Hungarian matching of values to classes on these images).
+of every generated image against the code value that made it. Values are matched to
+classes one to one (Hungarian matching on these images), so two values cannot both claim
+the same class:
+
+* ``class_consistency``: the mean over values of the share of a value's images in *its
+  matched* class — 1 only when every value draws one class and no two values draw the same;
+  when every value draws the same digit it is about 1/K, not 1;
+* ``generated_accuracy``: the share of all generated images in their value's matched class
+  (the same, weighted by how often each value is drawn);
+* ``purity``: the mean share of each value's *most common* class, matched or not (high for a
+  code that ignores the class, as long as each value is consistent), beside
+  ``distinct_classes``: how many classes are some value's most common one.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from ganzoo.evaluation import (
 )
 from ganzoo_plugins.measures import matched_accuracy
 from ganzoo_plugins.metrics.configs import ClassConsistencyConfig
-from ganzoo_plugins.metrics.digit_classifier import classifier_for, classifier_report, run_batched
+from ganzoo_plugins.metrics.feature_classifier import classifier_for, classifier_report, run_batched
 
 
 class ClassConsistency(Metric):
@@ -48,13 +57,20 @@ class ClassConsistency(Metric):
             present = totals > 0
             shares = torch.where(present, top / totals.clamp_min(1), torch.zeros_like(top, dtype=torch.float))
             match = matched_accuracy(value, predicted, num_clusters=k, num_classes=classes)
+            matched = torch.tensor(  # [K] images of each value in its matched class (0 if unmatched)
+                [int(counts[i, match.mapping[i]]) if i in match.mapping else 0 for i in range(k)]
+            )
+            matched_shares = matched / totals.clamp_min(1)  # [K]
             out[e.name] = {
-                "class_consistency": float(shares[present].mean()) if present.any() else None,
+                "class_consistency": float(matched_shares[present].mean()) if present.any() else None,
                 "generated_accuracy": match.accuracy,
+                "purity": float(shares[present].mean()) if present.any() else None,
+                "distinct_classes": len(set(majority[present].tolist())),
                 "per_value": {
                     str(i): {
                         "majority_class": int(majority[i]),
                         "share": float(shares[i]),
+                        "matched_share": float(matched_shares[i]),
                         "count": int(totals[i]),
                         "matched_class": match.mapping.get(i),
                     }

@@ -14,6 +14,10 @@ with the swept value:
 ``best`` names, per property, the dimension with the largest |ρ| (one dimension may be
 best for several properties; the report's summary matches properties to *distinct*
 dimensions, ``ganzoo.evaluation.assign_shape_properties``).
+
+Only on datasets of pen strokes (``stroke_datasets``: MNIST and the synthetic test data by
+default): on Fashion-MNIST the metric is unavailable, with that reason, so slant and width
+are not headline numbers for garments.
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ class ContinuousFactors(Metric):
         if not codes:
             raise Unavailable("no regularised continuous code")
         cfg = self.config
+        # slant, width and thickness are pen-stroke geometry: headline numbers for digits,
+        # noise for garments or photos (data given directly, as in tests, is the caller's call)
+        if ctx.recipe is not None and ctx.dataset_name not in cfg.stroke_datasets:
+            raise Unavailable(
+                f"slant, width and thickness describe pen strokes; dataset '{ctx.dataset_name}' "
+                f"is not one of the stroke datasets ({', '.join(cfg.stroke_datasets)}: the "
+                "metric's stroke_datasets)"
+            )
         steps = cfg.steps
         draws = cfg.base_draws or max(2, math.ceil(ctx.samples / steps))
         sweep = torch.linspace(cfg.low, cfg.high, steps, device=ctx.device)  # [S]

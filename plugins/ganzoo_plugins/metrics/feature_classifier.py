@@ -1,12 +1,16 @@
-"""A small CNN that ganzoo trains itself on a run's labelled training split.
+"""A small CNN that ganzoo trains itself on each labelled dataset's training split.
 
-It reads generated images (``class_consistency``) and gives the feature space of the
-Fréchet distance (``frechet_distance``). Nothing is downloaded: the network is trained on
-the real training split in memory (Adam, no augmentation, fixed seed; about a minute for
-MNIST on a laptop CPU) and cached as a weights-only checkpoint in the user's cache folder
-(``$GANZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/ganzoo``, else ``~/.cache/ganzoo``), in a
-file named by a hash of the training images and labels, the training settings and the
-architecture version. Later evaluations load it with ``torch.load(weights_only=True)``.
+One classifier per dataset (MNIST digits, Fashion-MNIST garments, any labelled dataset
+plugin): it reads generated images (``class_consistency``, ``conditional_accuracy``) and
+gives the feature space of the sample-quality metrics (``frechet_distance``,
+``precision_recall``, ``density_coverage``, ``intra_class_frechet``). Nothing is downloaded:
+the network is trained on the real training split in memory (Adam, no augmentation, fixed
+seed; about a minute for MNIST on a laptop CPU) and cached as a weights-only checkpoint in
+the user's cache folder (``$GANZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/ganzoo``, else
+``~/.cache/ganzoo``), in a file named by the dataset and a hash of the training images and
+labels, the training settings, the dataset name and the architecture version. Later
+evaluations load it with ``torch.load(weights_only=True)``. Every message and report names
+the dataset whose classifier it is ("fashion_mnist classifier").
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +33,13 @@ from ganzoo.evaluation import EvalContext, Unavailable
 from ganzoo_plugins.metrics.configs import ClassifierSettings
 
 ARCH_VERSION = 1
-FORMAT = "ganzoo-digit-classifier/1"
+FORMAT = "ganzoo-feature-classifier/1"
 CACHE_ENV = "GANZOO_CACHE_DIR"
 FEATURES = 128
 trainings = 0  # how many classifiers this process trained (tests check cache hits with it)
 
 
-class DigitClassifier(nn.Module):
+class FeatureClassifier(nn.Module):
     """conv5(8)-pool-conv5(16)-pool-FC(128)-FC(classes), for any image size: a final
     adaptive pooling brings the maps to 7x7. Input: images in [-1, 1]."""
 
@@ -70,18 +75,25 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "ganzoo"
 
 
-def fingerprint(images: Tensor, labels: Tensor, settings: ClassifierSettings) -> str:
-    """sha256 of the training images and labels (bytes and shapes), the training settings and
-    the architecture version."""
+def classifier_name(dataset: str) -> str:
+    """What messages and reports call the classifier of ``dataset``."""
+    return f"{dataset} classifier"
+
+
+def fingerprint(images: Tensor, labels: Tensor, settings: ClassifierSettings, dataset: str = "data") -> str:
+    """sha256 of the dataset name, the training images and labels (bytes and shapes), the
+    training settings and the architecture version."""
     h = hashlib.sha256()
-    h.update(f"{FORMAT} arch={ARCH_VERSION} {settings!r} {tuple(images.shape)}".encode())
+    h.update(f"{FORMAT} arch={ARCH_VERSION} dataset={dataset} {settings!r} {tuple(images.shape)}".encode())
     h.update(images.contiguous().cpu().numpy().tobytes())
     h.update(labels.to(torch.int64).contiguous().cpu().numpy().tobytes())
     return h.hexdigest()
 
 
-def cache_path(digest: str) -> Path:
-    return cache_dir() / "digit_classifier" / f"arch{ARCH_VERSION}-{digest[:24]}.pt"
+def cache_path(digest: str, dataset: str = "data") -> Path:
+    """``CACHE/classifier/DATASET-archV-HASH.pt`` (the dataset name made file-safe)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", dataset) or "data"
+    return cache_dir() / "classifier" / f"{safe}-arch{ARCH_VERSION}-{digest[:24]}.pt"
 
 
 # -- training and use ------------------------------------------------------------------------
@@ -98,11 +110,13 @@ def train_classifier(
     settings: ClassifierSettings = ClassifierSettings(),
     device: torch.device | str = "cpu",
     log: Callable[[str], None] | None = None,
-) -> DigitClassifier:
+    name: str = "classifier",
+) -> FeatureClassifier:
     """Train on uint8 ``[N, C, H, W]`` images and int labels ``[N]``; deterministic for a
-    seed (global random state untouched). In-memory batches, Adam with a linear decay."""
+    seed (global random state untouched). In-memory batches, Adam with a linear decay.
+    ``name`` prefixes the progress messages."""
     with torch.enable_grad():  # evaluation runs metrics under no_grad
-        return _train(images_u8, labels, classes, settings, torch.device(device), log)
+        return _train(images_u8, labels, classes, settings, torch.device(device), log, name)
 
 
 def _train(
@@ -112,14 +126,15 @@ def _train(
     settings: ClassifierSettings,
     device: torch.device,
     log: Callable[[str], None] | None,
-) -> DigitClassifier:
+    name: str,
+) -> FeatureClassifier:
     global trainings
     images_u8, labels = _subset(images_u8, labels, settings.max_images)
     images = images_u8.to(device)
     labels = labels.to(device, torch.int64)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(settings.seed)
-        model = DigitClassifier(images.shape[1], classes).to(device)
+        model = FeatureClassifier(images.shape[1], classes).to(device)
     shuffle = torch.Generator().manual_seed(settings.seed + 1)
     batch = min(settings.batch_size, len(images))
     per_epoch = max(1, len(images) // batch)
@@ -141,7 +156,7 @@ def _train(
             running += loss.detach()
         if log is not None:
             log(
-                f"digit classifier: epoch {epoch + 1}/{settings.epochs}, "
+                f"{name}: epoch {epoch + 1}/{settings.epochs}, "
                 f"loss {float(running) / per_epoch:.4f} ({time.perf_counter() - start:.0f} s)"
             )
     trainings += 1
@@ -150,7 +165,7 @@ def _train(
 
 @torch.no_grad()
 def run_batched(
-    model: DigitClassifier, images: Tensor, what: str = "logits", batch: int = 500
+    model: FeatureClassifier, images: Tensor, what: str = "logits", batch: int = 500
 ) -> Tensor:
     """Logits or penultimate ``features`` for images (uint8, or float in [-1, 1]), on the
     model's device, in eval mode; the result is on the CPU."""
@@ -169,12 +184,12 @@ def run_batched(
     return torch.cat(out)
 
 
-def accuracy(model: DigitClassifier, images: Tensor, labels: Tensor) -> float:
+def accuracy(model: FeatureClassifier, images: Tensor, labels: Tensor) -> float:
     predicted = run_batched(model, images).argmax(dim=1)
     return float((predicted == labels.cpu()).float().mean())
 
 
-def _save(path: Path, model: DigitClassifier, info: dict[str, Any]) -> None:
+def _save(path: Path, model: FeatureClassifier, info: dict[str, Any]) -> None:
     from ganzoo.checkpoint import atomic_write_bytes
 
     payload = {
@@ -190,7 +205,7 @@ def _save(path: Path, model: DigitClassifier, info: dict[str, Any]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _load(path: Path, device: torch.device) -> tuple[DigitClassifier, dict[str, Any]] | None:
+def _load(path: Path, device: torch.device) -> tuple[FeatureClassifier, dict[str, Any]] | None:
     """The cached classifier, or None if the file is missing or unusable."""
     if not path.is_file():
         return None
@@ -198,7 +213,7 @@ def _load(path: Path, device: torch.device) -> tuple[DigitClassifier, dict[str, 
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if payload.get("format") != FORMAT or payload.get("arch_version") != ARCH_VERSION:
             return None
-        model = DigitClassifier(int(payload["in_channels"]), int(payload["classes"]))
+        model = FeatureClassifier(int(payload["in_channels"]), int(payload["classes"]))
         model.load_state_dict(payload["state_dict"])
     except Exception:
         return None
@@ -212,31 +227,35 @@ def load_or_train(
     settings: ClassifierSettings = ClassifierSettings(),
     device: torch.device | str = "cpu",
     log: Callable[[str], None] | None = None,
-) -> tuple[DigitClassifier, dict[str, Any]]:
-    """The classifier for this training data: from the cache, else trained, tested on
-    ``test`` (if labelled) and cached. ``info``: test_accuracy, train_seconds, cache path,
-    ``trained`` (whether this call trained it)."""
+    dataset: str = "data",
+) -> tuple[FeatureClassifier, dict[str, Any]]:
+    """The classifier of ``dataset`` for this training data: from the cache, else trained,
+    tested on ``test`` (if labelled) and cached. ``info``: dataset, name, test_accuracy,
+    train_seconds, cache path, ``trained`` (whether this call trained it)."""
+    name = classifier_name(dataset)
     if train.labels is None:
-        raise Unavailable("the training split has no labels to train the digit classifier on")
+        raise Unavailable(f"the {dataset} training split has no labels to train the {name} on")
     device = torch.device(device)
     classes = int(train.labels.max()) + 1
     if train.classes:
         classes = max(classes, len(train.classes))
-    digest = fingerprint(train.images, train.labels, settings)
-    path = cache_path(digest)
+    digest = fingerprint(train.images, train.labels, settings, dataset)
+    path = cache_path(digest, dataset)
     cached = _load(path, device)
     if cached is not None:
         model, info = cached
-        return model, {**info, "cache": str(path), "trained": False}
+        return model, {**info, "dataset": dataset, "name": name, "cache": str(path), "trained": False}
     if log is not None:
-        log(f"training the digit classifier on {len(train)} images (cached in {path})")
+        log(f"training the {name} on {len(train)} images (cached in {path})")
     start = time.perf_counter()
-    model = train_classifier(train.images, train.labels, classes, settings, device, log)
+    model = train_classifier(train.images, train.labels, classes, settings, device, log, name)
     seconds = time.perf_counter() - start
     test_accuracy = None
     if test is not None and test.labels is not None and len(test):
         test_accuracy = accuracy(model, test.images, test.labels)
     info = {
+        "dataset": dataset,
+        "name": name,
         "classes": classes,
         "train_images": min(len(train), settings.max_images or len(train)),
         "epochs": settings.epochs,
@@ -248,7 +267,7 @@ def load_or_train(
         _save(path, model, info)
     except OSError as exc:
         if log is not None:
-            log(f"warning: could not cache the digit classifier in {path}: {exc.strerror or exc}")
+            log(f"warning: could not cache the {name} in {path}: {exc.strerror or exc}")
     return model, {**info, "arch_version": ARCH_VERSION, "cache": str(path), "trained": True}
 
 
@@ -264,10 +283,69 @@ def classifier_for(ctx: EvalContext, settings: ClassifierSettings) -> tuple[Any,
             test = ctx.test_data
         except Unavailable:
             test = None
-        ctx.cache["classifier"] = load_or_train(train, test, settings, ctx.device, ctx.log)
+        ctx.cache["classifier"] = load_or_train(train, test, settings, ctx.device, ctx.log, ctx.dataset_name)
     return ctx.cache["classifier"]
 
 
 def classifier_report(info: dict[str, Any]) -> dict[str, Any]:
-    keys = ("test_accuracy", "train_seconds", "epochs", "train_images", "classes", "cache", "trained")
+    keys = ("dataset", "name", "test_accuracy", "train_seconds", "epochs", "train_images", "classes", "cache", "trained")
     return {k: info.get(k) for k in keys if k in info}
+
+
+# -- features shared by the sample-quality metrics of one evaluation --------------------------------
+def test_features(ctx: EvalContext, settings: ClassifierSettings, limit: int = 0) -> tuple[Tensor, Tensor | None]:
+    """Classifier features ``[N, F]`` and labels ``[N]`` (None if unlabelled) of the first
+    ``limit`` (0: all) real test images; computed once per evaluation."""
+    key = ("classifier_features", "test", limit)
+    if key not in ctx.cache:
+        model, _ = classifier_for(ctx, settings)
+        data = ctx.test_data
+        images, labels = data.images, data.labels
+        if limit:
+            images = images[:limit]
+            labels = labels[:limit] if labels is not None else None
+        ctx.cache[key] = (run_batched(model, images, "features", ctx.batch), labels)
+    return ctx.cache[key]
+
+
+def train_features(
+    ctx: EvalContext, settings: ClassifierSettings, count: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """Classifier features ``[n, F]`` and labels ``[n]`` of ``count`` (None: all) real
+    training images drawn without replacement from their own seeded stream (the floor's
+    stand-in for generated images: as many as there are samples)."""
+    key = ("classifier_features", "train", count)
+    if key not in ctx.cache:
+        model, _ = classifier_for(ctx, settings)
+        data = ctx.labelled(ctx.train_data, "train")
+        n = len(data) if count is None else min(count, len(data))
+        index = torch.randperm(len(data), generator=ctx.rng("floor"), device=ctx.device)[:n].cpu()  # [n]
+        ctx.cache[key] = (run_batched(model, data.images[index], "features", ctx.batch), data.labels[index])
+    return ctx.cache[key]
+
+
+def generated_features(ctx: EvalContext, settings: ClassifierSettings) -> Tensor:
+    """Classifier features ``[N, F]`` of the evaluation's shared generated samples."""
+    key = ("classifier_features", "generated", ctx.samples)
+    if key not in ctx.cache:
+        model, _ = classifier_for(ctx, settings)
+        _, images = ctx.generated()
+        ctx.cache[key] = run_batched(model, images, "features", ctx.batch)
+    return ctx.cache[key]
+
+
+def source(info: dict[str, Any]) -> str:
+    """The summary's "from" for a value measured in the classifier's features."""
+    return f"{info.get('name') or 'classifier'} features"
+
+
+def floor_stand_in(
+    ctx: EvalContext, settings: ClassifierSettings, count: int | None = None
+) -> tuple[Tensor, Tensor] | None:
+    """:func:`train_features`, or None (said through ``ctx.say``) when the training split is
+    not at hand: the metric is still measured, only without its floor."""
+    try:
+        return train_features(ctx, settings, count)
+    except Unavailable as exc:
+        ctx.say(f"no floor: {exc}")
+        return None
