@@ -10,9 +10,9 @@ from ganzoo.system import GANSystem
 
 
 def is_conditional(system: GANSystem) -> bool:
-    """Does the generator draw requested classes? ``num_classes`` alone is the dataset's class
-    count (every system built on labelled data has it); the step must also use labels."""
-    return int(system.num_classes) > 0 and bool(getattr(system.step, "uses_labels", False))
+    """Does the generator draw requested classes? (``GANSystem.conditional``: ``num_classes``
+    alone is the dataset's class count; the step must also use labels.)"""
+    return system.conditional
 
 
 def conditional_samples(ctx: EvalContext) -> tuple[Tensor, Tensor]:
