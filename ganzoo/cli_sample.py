@@ -38,6 +38,7 @@ def register(group: click.Group) -> None:
 @click.option("--range", "span", nargs=2, type=float, default=(-2.0, 2.0), show_default=True, metavar="LOW HIGH", help="Sweep range for a continuous --traverse.")
 @click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2), help="Columns of a continuous --traverse.")
 @click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
+@click.option("--label", type=click.IntRange(min=0), help="Class to draw, for a class-conditional run (an error on an unconditional one).")
 @click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10), help="GIF frame duration in milliseconds.")
 @plugin_options
 def sample(
@@ -53,6 +54,7 @@ def sample(
     steps: int,
     gif: Path | None,
     frame_ms: int,
+    label: int | None,
     plugins: tuple[str, ...],
     strict_plugins: bool,
 ) -> None:
@@ -66,17 +68,19 @@ def sample(
     ganzoo sample runs/x --out d3.png --code digit=3
     ganzoo sample runs/x --out digit.png --traverse digit
     ganzoo sample runs/x --out s.png --traverse style:1 --range -2 2 --steps 10 --gif s.gif
+    ganzoo sample runs/cgan --out sevens.png --label 7
     """
+    from ganzoo import api
     from ganzoo.errors import UserError
-    from ganzoo.runtime import resolve_device
-    from ganzoo.sampling import check_output, load_generator, run_sample
+    from ganzoo.sampling import check_output, from_loaded_run, run_sample
 
     if gif is not None and traverse is None:
         raise UserError("--gif needs --traverse NAME: the animation steps through the sweep")
     check_output(out, ".png", "--out")
     if gif is not None:
         check_output(gif, ".gif", "--gif")
-    loaded = load_generator(run, resolve_device(device), plugins, strict_plugins=strict_plugins)
+    run_obj = api.load_run(run, device, plugins=plugins, strict_plugins=strict_plugins, networks=("generator",))
+    loaded = from_loaded_run(run_obj.loaded)
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     result = run_sample(
@@ -91,9 +95,11 @@ def sample(
         steps=steps,
         gif=gif,
         frame_ms=frame_ms,
+        label=label,
     )
     width, height = result.size
     fixed = f", fixed {' '.join(codes)}" if codes else ""
+    fixed += f", class {label}" if label is not None else ""
     if traverse is None:
         what = f"{result.images} samples, {result.rows}x{result.columns} grid"
     else:
