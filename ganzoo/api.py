@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ganzoo.errors import UserError
+
 if TYPE_CHECKING:
     from torch import Tensor
 
@@ -34,15 +36,18 @@ def override_strings(overrides: Mapping[str, Any] | Sequence[str] | None) -> lis
     if isinstance(overrides, str):
         return [overrides]
     if isinstance(overrides, Mapping):
-        import tomli_w
+        import json
 
         out = []
         for key, value in overrides.items():
             if isinstance(value, Path):
                 value = str(value)
-            # the value as TOML, exactly as --set reads it back
-            text = tomli_w.dumps({"v": value}).strip()
-            out.append(f"{key}={text.partition('=')[2].strip()}")
+            if isinstance(value, Mapping):
+                raise UserError(
+                    f"override {key}: give one key per value (e.g. '{key}.NAME'), not a table"
+                )
+            # JSON scalars and arrays are TOML too: the value as --set reads it back
+            out.append(f"{key}={json.dumps(value)}")
         return out
     return [str(item) for item in overrides]
 
@@ -173,7 +178,6 @@ def sample(
     for a categorical code, a number or list for a continuous one; the rest is drawn with
     ``seed``, the same latents as ``ganzoo sample --seed``); ``labels``: one class, or one per
     image, for a class-conditional run (an error on an unconditional one)."""
-    from ganzoo.errors import UserError
     from ganzoo.sampling import check_labels, from_loaded_run, render, sample_latents
 
     if n < 1:
@@ -198,7 +202,6 @@ def traverse(
     """Every sweep the code defines (``LatentCode.traversals``: all categories of a
     categorical code, each dimension of a continuous one, one angle of a von Mises code) ->
     ``{label: [rows, S, C, H, W]}`` in [0, 1]; row r keeps draw r, column s the s-th value."""
-    from ganzoo.errors import UserError
     from ganzoo.sampling import (
         Traverse,
         check_labels,
@@ -243,7 +246,6 @@ def evaluate(
     metrics that need no data with ``metrics=[...]`` to run those alone. Plugins following
     runs are told (``ganzoo_evaluated``), e.g. to store the report in MLflow."""
     from ganzoo import evaluation
-    from ganzoo.errors import UserError
 
     loaded = run.loaded if isinstance(run, Run) else load_run(run, device, plugins=plugins).loaded
     for name in metrics or ():

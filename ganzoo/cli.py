@@ -288,11 +288,12 @@ def run(
 
 def _register_evaluation_commands() -> None:
     # eval and sample live beside the evaluation code; importing the module is cheap.
-    from ganzoo import cli_eval, cli_recipes, cli_sample
+    from ganzoo import cli_eval, cli_new_plugin, cli_recipes, cli_sample
 
     cli_eval.register(main)
     cli_sample.register(main)
     cli_recipes.register(main)
+    cli_new_plugin.register(main)
 
 
 _register_evaluation_commands()
