@@ -5,7 +5,8 @@ subset. There is one per component kind, named ``ganzoo_<plural>`` and made from
 ``ganzoo.specs.KINDS`` (so a new kind is one row there):
 
     ganzoo_backbones, ganzoo_latent_codes, ganzoo_losses, ganzoo_optimizers,
-    ganzoo_schedules, ganzoo_steps, ganzoo_terms, ganzoo_datasets, ganzoo_metrics
+    ganzoo_schedules, ganzoo_steps, ganzoo_terms, ganzoo_datasets, ganzoo_metrics,
+    ganzoo_recipes (ready-made recipes, runnable by name)
 
 Lifecycle hooks let loggers and notifiers follow a run; none is called inside the per-step
 hot loop (scalars arrive every ``train.log_every`` steps).
