@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.ganzoo-installed
 RECIPE ?= recipes/infogan_dcgan.toml
 PYTEST_ARGS ?=
+# Real MNIST for the tests that need it: $GANZOO_DATA_ROOT, else the shared copy beside the
+# checkout (../shared/data), as .ci/run does; without either those tests skip with a reason.
+GANZOO_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST),$(abspath ../shared/data),)
+export GANZOO_DATA_ROOT
 
 .PHONY: install run test test-all bench clean
 
@@ -25,6 +29,7 @@ run: $(STAMP)
 	$(BIN)/ganzoo run $(RECIPE)
 
 test: $(STAMP)
+	@test -n "$(GANZOO_DATA_ROOT)" || echo "note: no MNIST (set GANZOO_DATA_ROOT=/path/to/data, the folder holding MNIST/raw): the tests that need it will skip"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Everything, including the slow multi-seed and long-run tests.

@@ -23,5 +23,13 @@ from ganzoo.specs import param  # noqa: E402
 
 globals().update({kind.spec.__name__: kind.spec for kind in _KINDS})
 
-__all__ = sorted(kind.spec.__name__ for kind in _KINDS) + ["__version__", "hookimpl", "param"]
+__all__ = sorted(kind.spec.__name__ for kind in _KINDS) + ["__version__", "api", "hookimpl", "param"]
+
+
+def __getattr__(name: str):  # ``ganzoo.api`` on first use: importing ganzoo stays cheap
+    if name == "api":
+        import importlib
+
+        return importlib.import_module("ganzoo.api")
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
 

@@ -61,7 +61,8 @@ def main() -> None:
     """ganzoo: a plugin-based GAN zoo for PyTorch.
 
     \b
-    Train:     ganzoo run recipes/infogan_dcgan.toml
+    Train:     ganzoo run infogan_dcgan   (a built-in recipe; or a file: ganzoo run mine.toml)
+    Recipes:   ganzoo recipes | ganzoo show infogan_dcgan > mine.toml
     Inspect:   ganzoo check RECIPE | ganzoo show RECIPE
     Discover:  ganzoo components | ganzoo describe KIND NAME | ganzoo plugins
     Evaluate:  ganzoo eval RUN | ganzoo sample RUN --out grid.png
@@ -74,10 +75,10 @@ def _print_notes(notes: list[str]) -> None:
 
 
 @main.command()
-@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("recipe", metavar="RECIPE_FILE_OR_NAME")
 @set_option
 @plugin_options
-def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool) -> None:
+def check(recipe: str, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool) -> None:
     """Validate RECIPE (with overrides) without running it; exit 2 listing every problem."""
     from ganzoo.session import open_recipe
     from ganzoo.system import build_latent_space, build_step
@@ -95,11 +96,11 @@ def check(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], st
 
 
 @main.command()
-@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("recipe", metavar="RECIPE_FILE_OR_NAME")
 @set_option
 @plugin_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
-def show(recipe: Path, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool, as_json: bool) -> None:
+def show(recipe: str, overrides: tuple[str, ...], plugins: tuple[str, ...], strict_plugins: bool, as_json: bool) -> None:
     """Print the fully resolved RECIPE: every default filled in."""
     from ganzoo.session import open_recipe
 
@@ -248,7 +249,7 @@ def plugins_command(as_json: bool, plugins: tuple[str, ...], strict_plugins: boo
 
 
 @main.command()
-@click.argument("recipe", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("recipe", required=False, metavar="RECIPE_FILE_OR_NAME")
 @set_option
 @plugin_options
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Run directory (default: runs/NAME-TIMESTAMP).")
@@ -257,7 +258,7 @@ def plugins_command(as_json: bool, plugins: tuple[str, ...], strict_plugins: boo
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
 @click.option("--dry-run", is_flag=True, help="Check the recipe, load the data and build the model, then stop.")
 def run(
-    recipe: Path | None,
+    recipe: str | None,
     overrides: tuple[str, ...],
     plugins: tuple[str, ...],
     strict_plugins: bool,
@@ -272,7 +273,8 @@ def run(
     Writes the resolved recipe, TensorBoard events, sample grids and checkpoints into the
     run directory; watch it with 'tensorboard --logdir runs'.
     """
-    from ganzoo.engine import start_run
+    from ganzoo import api
+    from ganzoo.training import Interrupted
 
     if recipe is None and resume is None:
         raise click.UsageError("give a RECIPE to train, or --resume RUN_DIR")
@@ -280,25 +282,30 @@ def run(
         raise click.UsageError("give either a RECIPE or --resume RUN_DIR, not both")
     if resume is not None and (out is not None or overwrite):
         raise click.UsageError("--resume continues in RUN_DIR itself; drop --out/--overwrite")
-    start_run(
-        recipe=recipe,
-        overrides=overrides,
-        plugin_options=plugins,
-        strict_plugins=strict_plugins,
-        out=out,
-        device_name=device,
-        resume=resume,
-        overwrite=overwrite,
-        dry_run=dry_run,
-    )
+    try:
+        api.train(
+            recipe,
+            overrides=list(overrides),
+            out=out,
+            device=device,
+            plugins=plugins,
+            strict_plugins=strict_plugins,
+            resume=resume,
+            overwrite=overwrite,
+            dry_run=dry_run,
+        )
+    except Interrupted as exc:  # the checkpoint is saved and the way to resume printed
+        raise SystemExit(128 + int(exc.signum)) from None
 
 
 def _register_evaluation_commands() -> None:
     # eval and sample live beside the evaluation code; importing the module is cheap.
-    from ganzoo import cli_eval, cli_sample
+    from ganzoo import cli_eval, cli_new_plugin, cli_recipes, cli_sample
 
     cli_eval.register(main)
     cli_sample.register(main)
+    cli_recipes.register(main)
+    cli_new_plugin.register(main)
 
 
 _register_evaluation_commands()

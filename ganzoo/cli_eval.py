@@ -54,26 +54,26 @@ def eval_command(
     import json
     import sys
 
-    from ganzoo.evaluation import evaluate, load_run, write_hparams
-    from ganzoo.runtime import resolve_device
+    from ganzoo import api
+    from ganzoo.evaluation import write_hparams
     from ganzoo.system import describe_weights
 
     def say(message: str) -> None:
         click.echo(message, err=True)
 
-    torch_device = resolve_device(device)
-    loaded = load_run(run, torch_device, plugins, strict=strict_plugins, weights=weights)
+    run_obj = api.load_run(run, device, plugins=plugins, strict_plugins=strict_plugins, weights=weights)
+    loaded = run_obj.loaded
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     for name in metrics:
         loaded.registry.get("metric", name)  # unknown names: a user error before any work
     out_dir = out if out is not None else loaded.run_dir / "eval"
     writer = _open_writer(loaded.run_dir, say)
-    say(f"evaluating {loaded.checkpoint} (step {loaded.step}) on {torch_device}")
+    say(f"evaluating {loaded.checkpoint} (step {loaded.step}) on {loaded.device}")
     say(describe_weights(loaded.system, loaded.recipe))
     try:
-        report = evaluate(
-            loaded,
+        report = api.evaluate(
+            run_obj,
             metrics=list(metrics) or None,
             samples=samples,
             out_dir=out_dir,

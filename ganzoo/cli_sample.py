@@ -38,6 +38,7 @@ def register(group: click.Group) -> None:
 @click.option("--range", "span", nargs=2, type=float, default=(-2.0, 2.0), show_default=True, metavar="LOW HIGH", help="Sweep range for a continuous --traverse.")
 @click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2, max=64), help="Columns of a continuous --traverse (2..64).")
 @click.option("--gif", type=click.Path(path_type=Path), help="With --traverse: also write an animated GIF, one frame per sweep value.")
+@click.option("--label", type=click.IntRange(min=0), help="Class to draw, for a class-conditional run (an error on an unconditional one).")
 @click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10, max=60_000), help="GIF frame duration in milliseconds.")
 @weights_option
 @plugin_options
@@ -54,6 +55,7 @@ def sample(
     steps: int,
     gif: Path | None,
     frame_ms: int,
+    label: int | None,
     weights: str,
     plugins: tuple[str, ...],
     strict_plugins: bool,
@@ -68,10 +70,11 @@ def sample(
     ganzoo sample runs/x --out d3.png --code digit=3
     ganzoo sample runs/x --out digit.png --traverse digit
     ganzoo sample runs/x --out s.png --traverse style:1 --range -2 2 --steps 10 --gif s.gif
+    ganzoo sample runs/cgan --out sevens.png --label 7
     """
+    from ganzoo import api
     from ganzoo.errors import UserError
-    from ganzoo.runtime import resolve_device
-    from ganzoo.sampling import check_output, check_sample_options, load_generator, run_sample
+    from ganzoo.sampling import check_output, check_sample_options, from_loaded_run, run_sample
 
     # before any loading: options out of bounds are answered at once
     check_sample_options(n=n, seed=seed, nrow=nrow, span=span, steps=steps, traverse=traverse)
@@ -81,9 +84,11 @@ def sample(
     check_output(out, ".png", "--out")
     if gif is not None:
         check_output(gif, ".gif", "--gif")
-    loaded = load_generator(
-        run, resolve_device(device), plugins, strict_plugins=strict_plugins, weights=weights
+    run_obj = api.load_run(
+        run, device, plugins=plugins, strict_plugins=strict_plugins, networks=("generator",),
+        weights=weights,
     )
+    loaded = from_loaded_run(run_obj.loaded)
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
     click.echo(loaded.weights, err=True)
@@ -99,9 +104,11 @@ def sample(
         steps=steps,
         gif=gif,
         frame_ms=frame_ms,
+        label=label,
     )
     width, height = result.size
     fixed = f", fixed {' '.join(codes)}" if codes else ""
+    fixed += f", class {label}" if label is not None else ""
     if traverse is None:
         what = f"{result.images} samples, {result.rows}x{result.columns} grid"
     else:

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 import torch
 
 from ganzoo import checkpoint as ckpt
+from ganzoo.data import resolve_data_root
 from ganzoo.errors import TrainingError, UserError
-from ganzoo.recipe import resolve, write_recipe
+from ganzoo.recipe import Recipe, resolve, write_recipe
 from ganzoo.runtime import distributed_from_env, process_group, resolve_device
 from ganzoo.session import check_resume_overrides, open_recipe, open_saved_recipe
 
@@ -24,9 +26,30 @@ def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{safe}-{stamp}"
 
 
+@attrs.frozen
+class RunResult:
+    """Where a run lives and how far it got; ``scalars``: the last logged values."""
+
+    run_dir: Path
+    step: int
+    scalars: dict[str, float]
+    dry_run: bool = False
+
+
+def with_data_root(recipe: Recipe) -> Recipe:
+    """``recipe`` with ``data.root`` set to the absolute folder the data is read from now, so
+    ``--resume`` finds it again without ``$GANZOO_DATA_ROOT`` (an explicit root is kept)."""
+    settings = recipe.data.settings
+    if settings.root:
+        return recipe
+    root = str(resolve_data_root("").absolute())
+    data = attrs.evolve(recipe.data, settings=attrs.evolve(settings, root=root))
+    return attrs.evolve(recipe, data=data)
+
+
 def start_run(
     *,
-    recipe: Path | None,
+    recipe: str | Path | None,
     overrides: Sequence[str],
     plugin_options: Sequence[str],
     strict_plugins: bool,
@@ -35,7 +58,10 @@ def start_run(
     resume: Path | None,
     overwrite: bool,
     dry_run: bool,
-) -> None:
+    progress: bool = True,
+) -> RunResult:
+    """Train a recipe (file or registered name) or resume a run; raises
+    ``ganzoo.training.Interrupted`` (after saving a checkpoint) on SIGINT/SIGTERM."""
     from ganzoo.training import Interrupted, Trainer, prepare_run_dir
 
     dist_info = distributed_from_env()
@@ -67,7 +93,8 @@ def start_run(
     else:
         assert recipe is not None
         session = open_recipe(recipe, overrides, plugin_options, strict=strict_plugins)
-        run_dir = out if out is not None else default_run_dir(session.recipe.name)
+        run_dir = Path(out) if out is not None else default_run_dir(session.recipe.name)
+        session.recipe = with_data_root(session.recipe)
     for note in session.notes:
         click.secho(f"note: {note}", err=True, fg="yellow")
 
@@ -85,7 +112,7 @@ def start_run(
             f"dry run ok: {len(data)} images {data.shape}, parameters: {sizes}; "
             f"latent width {system.latent.width}"
         )
-        return
+        return RunResult(Path(run_dir), 0, {}, dry_run=True)
 
     with process_group(dist_info, device):
         if resume is None and dist_info.is_main:
@@ -114,13 +141,13 @@ def start_run(
                 f"{trainer.settings.steps} steps of batch {session.recipe.data.settings.batch_size}",
                 err=True,
             )
-        progress = ProgressReporter(trainer, enabled=dist_info.is_main)
+        reporter = ProgressReporter(trainer, enabled=dist_info.is_main and progress)
         try:
-            with progress:
-                trainer.fit(on_step=progress.update)
+            with reporter:
+                last = trainer.fit(on_step=reporter.update)
         except OSError as exc:  # a full disk while writing images or events (checkpoint
             # writes say so themselves)
-            progress.stop()
+            reporter.stop()
             earlier = (
                 "earlier checkpoints are intact" if ckpt.list_checkpoints(run_dir)
                 else "no checkpoint was written yet"
@@ -129,7 +156,7 @@ def start_run(
                 f"could not write to {run_dir} at step {trainer.step}: {exc.strerror or exc}; {earlier}"
             ) from None
         except Interrupted as exc:
-            progress.stop()
+            reporter.stop()
             where = f" at {exc.path}" if exc.path else ""
             click.secho(
                 f"stopped by {exc}; checkpoint saved{where} (step {trainer.step}).\n"
@@ -137,9 +164,10 @@ def start_run(
                 err=True,
                 fg="yellow",
             )
-            sys.exit(128 + int(exc.signum))
+            raise
         if dist_info.is_main:
             click.echo(f"done: {run_dir} (step {trainer.step}); view with: tensorboard --logdir {run_dir}", err=True)
+        return RunResult(Path(run_dir), trainer.step, last)
 
 
 class ProgressReporter:

@@ -170,6 +170,7 @@ class EvalContext:
     train_data_: ImageData | None = attrs.field(default=None, alias="train_data")
     cache: dict[str, Any] = attrs.field(factory=dict)
     requested: tuple[str, ...] = ()  # metrics named by the caller (not just the defaults)
+    data_errors: dict[str, str] = attrs.field(factory=dict)  # split -> why it could not load
     generator: torch.Generator = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -188,9 +189,12 @@ class EvalContext:
     def _load(self, split: str) -> ImageData:
         if self.recipe is None or self.registry is None:
             raise Unavailable(f"no {split} data given and no recipe to load it from")
+        if split in self.data_errors:  # tried once already: say so without loading again
+            raise Unavailable(f"the {split} split could not be loaded (see above)")
         try:
             return load_dataset(self.recipe, self.registry, split)
         except UserError as exc:
+            self.data_errors[split] = str(exc)
             raise Unavailable(f"the {split} split could not be loaded: {exc}") from None
 
     @property

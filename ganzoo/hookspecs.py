@@ -6,7 +6,7 @@ subset. There is one per component kind, named ``ganzoo_<plural>`` and made from
 
     ganzoo_backbones, ganzoo_latent_codes, ganzoo_losses, ganzoo_optimizers,
     ganzoo_schedules, ganzoo_steps, ganzoo_terms, ganzoo_augmentations, ganzoo_datasets,
-    ganzoo_metrics
+    ganzoo_metrics, ganzoo_recipes (ready-made recipes, runnable by name)
 
 Lifecycle hooks let loggers and notifiers follow a run; none is called inside the per-step
 hot loop (scalars arrive every ``train.log_every`` steps).
@@ -39,13 +39,28 @@ del _kind
 
 
 @hookspec
-def ganzoo_run_start(run_dir: Path, recipe: dict[str, Any]) -> None:
-    """A training run starts (or resumes) in ``run_dir`` with this resolved recipe."""
+def ganzoo_run_start(run_dir: Path, recipe: dict[str, Any], step: int) -> None:
+    """A training run starts (``step`` 0) or resumes (from checkpoint ``step``) in ``run_dir``
+    with this resolved recipe. An implementation may take any subset of the arguments."""
 
 
 @hookspec
 def ganzoo_log_scalars(run_dir: Path, step: int, scalars: dict[str, float]) -> None:
-    """Scalars averaged over the last logging interval (every ``train.log_every`` steps)."""
+    """Scalars the run logs at ``step``: every ``train.log_every`` steps the losses and
+    statistics averaged over the interval (``loss/<role>/<name>``, ``d_output/...``,
+    ``learning_rate/<role>``, ``speed/images_per_second``, the step's own tags), and every
+    ``train.eval_every`` steps the step's in-training evaluation (``eval/<tag>``)."""
+
+
+@hookspec
+def ganzoo_images_saved(run_dir: Path, step: int, paths: list[Path]) -> None:
+    """Sample and traversal grids were written as PNGs (every ``train.sample_every`` steps)."""
+
+
+@hookspec
+def ganzoo_evaluated(run_dir: Path, step: int, report: dict[str, Any], path: Path | None) -> None:
+    """``ganzoo eval`` (or ``ganzoo.api.evaluate``) measured the checkpoint of ``step``;
+    ``report`` is its JSON-ready report, saved at ``path`` when it was written to a file."""
 
 
 @hookspec

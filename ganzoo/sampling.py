@@ -36,8 +36,35 @@ class LoadedGenerator:
     step: int
     device: torch.device
     warnings: tuple[str, ...] = ()
-    num_classes: int = 0  # > 0: a conditional generator, called generator(z, labels)
+    num_classes: int = 0  # of the training data
+    conditional: bool = False  # the sampler is called as sampler(z, labels=None)
     weights: str = ""  # which weights of G it samples with, in words
+
+
+def is_conditional(system: Any) -> bool:
+    """Whether a system's sampler draws given classes (``GANSystem.conditional``)."""
+    return bool(system.conditional)
+
+
+def check_labels(loaded: LoadedGenerator, labels: Sequence[int] | Tensor | int | None, n: int) -> Tensor | None:
+    """``--label``/``labels=``: one class for every image, or one per image -> ``[n]`` int64."""
+    if labels is None:
+        return None
+    if not loaded.conditional:
+        raise UserError(
+            "--label: this run's generator is unconditional (its step draws no classes); "
+            "--label needs a class-conditional run, e.g. train.step.conditional = true"
+        )
+    values = torch.as_tensor(labels, dtype=torch.int64).flatten()
+    if values.numel() == 1:
+        values = values.expand(n).clone()
+    if values.numel() != n:
+        raise UserError(f"--label: give one class or one per image ({n}), got {values.numel()}")
+    k = loaded.num_classes
+    bad = [int(v) for v in values if not 0 <= int(v) < k] if k else []
+    if bad:
+        raise UserError(f"--label {bad[0]}: out of range; this run's data has {k} classes, valid values are 0..{k - 1}")
+    return values
 
 
 def load_generator(
@@ -50,15 +77,22 @@ def load_generator(
 ) -> LoadedGenerator:
     """Rebuild the generator and latent space of a run from its checkpoint (its EMA weights
     when the run kept them, unless ``weights`` is "raw")."""
-    from ganzoo.system import describe_weights, load_system
+    from ganzoo.system import load_system
 
     run = load_system(
         path, device, plugin_options, strict=strict_plugins, only=("generator",), weights=weights
     )
+    return from_loaded_run(run)
+
+
+def from_loaded_run(run: Any) -> LoadedGenerator:
+    """The sampling view of a ``ganzoo.system.LoadedRun``."""
+    from ganzoo.system import describe_weights
+
     system = run.system
     return LoadedGenerator(
-        system.generator, system.latent, system.image_shape, run.checkpoint, run.step, device,
-        tuple(run.warnings), system.num_classes if system.conditional else 0,
+        system.generator, system.latent, system.image_shape, run.checkpoint, run.step, run.device,
+        tuple(run.warnings), int(system.num_classes), is_conditional(system),
         describe_weights(system, run.recipe),
     )
 
@@ -139,45 +173,62 @@ def parse_codes(latent: LatentSpace, assignments: Sequence[str]) -> dict[str, Te
 
 @attrs.frozen
 class Traverse:
+    """One of a code's own sweeps (``LatentCode.traversals``), picked by its label."""
+
     entry: LatentEntry
-    dim: int | None  # None for a categorical code
+    sweep_label: str  # "" for a code with a single sweep (a categorical, a 1-d code)
 
     @property
     def label(self) -> str:
-        if self.dim is None:
-            return self.entry.name
-        return f"{self.entry.name}[{self.dim}]" if self.entry.code.width > 1 else self.entry.name
+        return f"{self.entry.name}[{self.sweep_label}]" if self.sweep_label else self.entry.name
+
+    def sweep(self, steps: int, span: tuple[float, float]) -> Tensor:
+        """``[S, width]``: the code's values along this sweep."""
+        sweeps = dict(self.entry.code.traversals(steps, (float(span[0]), float(span[1]))))
+        return sweeps[self.sweep_label]
+
+
+def varying_columns(sweep: Tensor) -> Tensor:
+    """``[width]`` bool: the columns a sweep ``[S, width]`` changes. The others keep each
+    row's drawn (or fixed) value, so a sweep of one dimension holds the rest of the code."""
+    return (sweep != sweep[:1]).any(dim=0)
 
 
 def parse_traverse(latent: LatentSpace, text: str, fixed: dict[str, Tensor] | None = None) -> Traverse:
-    """``NAME`` or ``NAME:DIM`` -> which code (and dimension) to sweep."""
-    name, sep, dim_text = text.partition(":")
-    name = name.strip()
+    """``NAME`` or ``NAME:LABEL`` -> one of the code's own sweeps (``traversals()``): every
+    category of a categorical code, one dimension of a continuous one (labels 0, 1, ...),
+    or whatever sweeps a plugin code defines (a von Mises angle sweeps cos and sin together)."""
+    name, sep, wanted = text.partition(":")
+    name, wanted = name.strip(), wanted.strip()
     entry = _entry(latent, name, f"--traverse {text}")
     code = entry.code
-    if code.categories is not None:
-        if sep:
-            raise UserError(
-                f"--traverse {text}: {name} is categorical; it sweeps all {code.categories} "
-                f"categories, give just --traverse {name}"
-            )
-        if fixed and name in fixed:
-            raise UserError(f"--traverse {name}: {name} is also fixed with --code; give one or the other")
-        return Traverse(entry, None)
-    dim = 0
-    if sep:
-        try:
-            dim = int(dim_text)
-        except ValueError:
-            raise UserError(f"--traverse {text}: '{dim_text}' is not a dimension number") from None
-    if not 0 <= dim < code.width:
+    sweeps = code.traversals(3, (-1.0, 1.0))
+    labels = [label for label, _ in sweeps]
+    if not sep:
+        label = labels[0] if labels else ""
+    elif code.categories is not None and labels == [""]:
         raise UserError(
-            f"--traverse {text}: dimension {dim} is out of range; {name} has {code.width} "
+            f"--traverse {text}: {name} is categorical; it sweeps all {code.categories} "
+            f"categories, give just --traverse {name}"
+        )
+    elif wanted in labels:
+        label = wanted
+    elif labels and all(lab.isdigit() for lab in labels) and wanted.lstrip("-").isdigit():
+        raise UserError(
+            f"--traverse {text}: dimension {wanted} is out of range; {name} has {code.width} "
             f"dimension{'s' if code.width != 1 else ''} (0..{code.width - 1})"
         )
-    if fixed and name in fixed and code.width == 1:
+    elif labels == [""]:
+        raise UserError(f"--traverse {text}: {name} has one sweep; give just --traverse {name}")
+    else:
+        raise UserError(
+            f"--traverse {text}: '{wanted}' is not one of {name}'s sweeps{did_you_mean(wanted, labels)}; "
+            f"its sweeps: {', '.join(labels)}"
+        )
+    plan = Traverse(entry, label)
+    if fixed and name in fixed and bool(varying_columns(plan.sweep(3, (-1.0, 1.0))).all()):
         raise UserError(f"--traverse {name}: {name} is also fixed with --code; give one or the other")
-    return Traverse(entry, dim)
+    return plan
 
 
 # -- latents ---------------------------------------------------------------------------------
@@ -190,13 +241,6 @@ def sample_latents(latent: LatentSpace, n: int, seed: int, fixed: dict[str, Tens
     return z
 
 
-def sweep_values(traverse: Traverse, steps: int, span: tuple[float, float]) -> Tensor:
-    """The swept values: ``[K, K]`` one-hot rows for a categorical code, ``[S]`` otherwise."""
-    if traverse.dim is None:
-        return torch.eye(traverse.entry.code.width)
-    return torch.linspace(float(span[0]), float(span[1]), steps)
-
-
 def sweep_latents(
     latent: LatentSpace,
     traverse: Traverse,
@@ -206,26 +250,39 @@ def sweep_latents(
     steps: int,
     span: tuple[float, float],
 ) -> tuple[Tensor, Tensor]:
-    """``([rows * S, D], sweep)``, row-major: row r keeps draw r, column s the s-th swept value.
-    For a continuous code only dimension ``dim`` changes; its other dimensions keep the row's
-    value (drawn, or fixed with ``--code``)."""
+    """``([rows * S, D], sweep [S, width])``, row-major: row r keeps draw r, column s the s-th
+    value of the code's sweep. Columns the sweep does not change keep the row's value
+    (drawn, or fixed with ``--code``)."""
     base = sample_latents(latent, rows, seed, fixed)  # [R, D]
-    sweep = sweep_values(traverse, steps, span)
+    sweep = traverse.sweep(steps, span)  # [S, width]
     columns = traverse.entry.columns
-    if traverse.dim is None:  # [K, K] one-hot rows over the whole code
-        z = traversal_latents(base, columns, sweep)
-    else:  # [S] values of one dimension
-        column = columns.start + traverse.dim
-        z = traversal_latents(base, slice(column, column + 1), sweep.unsqueeze(1))
+    z = traversal_latents(base, columns, sweep)  # [R, S, D]
+    held = torch.arange(columns.start, columns.stop)[~varying_columns(sweep)]
+    z[:, :, held] = base[:, held].unsqueeze(1)
     return z.flatten(0, 1), sweep
 
 
 # -- rendering -------------------------------------------------------------------------------
-def render(loaded: LoadedGenerator, z: Tensor) -> Tensor:
-    """Display images ``[N, C, H, W]`` in [0, 1] on the CPU."""
-    from ganzoo.images import generate, to_display
+def render(loaded: LoadedGenerator, z: Tensor, labels: Tensor | None = None) -> Tensor:
+    """Display images ``[N, C, H, W]`` in [0, 1] on the CPU (``labels [N]``: the classes a
+    conditional sampler draws)."""
+    from ganzoo.images import to_display
 
-    return to_display(generate(loaded.generator, z.to(loaded.device))).cpu()
+    generator = loaded.generator
+    was_training = generator.training
+    generator.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for start in range(0, len(z), 256):
+                chunk = z[start : start + 256].to(loaded.device)  # [b, D]
+                if labels is None:
+                    out.append(generator(chunk).float())
+                else:
+                    out.append(generator(chunk, labels=labels[start : start + 256].to(loaded.device)).float())
+    finally:
+        generator.train(was_training)
+    return to_display(torch.cat(out)).cpu()
 
 
 def grid(images: Tensor, nrow: int) -> Tensor:
@@ -356,6 +413,7 @@ def run_sample(
     steps: int = 10,
     gif: Path | None = None,
     frame_ms: int = 250,
+    label: int | None = None,
 ) -> SampleResult:
     """Write the sample (or traversal) grid to ``out`` and, for a traversal, the GIF."""
     out = Path(out)
@@ -373,7 +431,7 @@ def run_sample(
         if columns < 1:
             raise UserError(f"--nrow must be at least 1, got {columns}")
         z = sample_latents(loaded.latent, count, seed, fixed)
-        picture = grid(render(loaded, z), columns)
+        picture = grid(render(loaded, z, check_labels(loaded, label, count)), columns)
         write_file(out, png_bytes(picture), "--out")
         shown = min(columns, count)
         return SampleResult(out, (picture.shape[2], picture.shape[1]), math.ceil(count / shown), shown, count)
@@ -384,7 +442,7 @@ def run_sample(
     rows = 8 if n is None else n
     z, sweep = sweep_latents(loaded.latent, plan, rows, seed, fixed, steps, span)
     count = sweep.shape[0]
-    images = render(loaded, z)  # [R * S, C, H, W]
+    images = render(loaded, z, check_labels(loaded, label, len(z)))  # [R * S, C, H, W]
     picture = grid(images, count)
     png = png_bytes(picture)
     gif_data = None

@@ -99,6 +99,48 @@ def require_recipe_plugins(
     return problems, notes
 
 
+def looks_like_name(text: str) -> bool:
+    """``infogan_dcgan`` (a registered recipe) rather than a path such as ``mine.toml``."""
+    return bool(text) and "/" not in text and "\\" not in text and not text.endswith(".toml")
+
+
+def read_recipe(
+    recipe: str | Path, plugin_options: Sequence[str] = (), *, strict: bool = False
+) -> tuple[dict[str, Any], str]:
+    """The raw recipe and its source label: a file, or a recipe a plugin registered by name
+    (``ganzoo recipes``). An existing file wins over a name."""
+    text = str(recipe)
+    if Path(text).exists() or not looks_like_name(text):
+        return read_toml(text), text
+    registry = open_plugins(plugin_options, strict=strict).registry()
+    spec = registry.components.get("recipe", {}).get(text)
+    if spec is None:
+        from ganzoo.errors import accepted, did_you_mean
+
+        names = list(registry.components.get("recipe", {}))
+        raise UserError(
+            f"{text}: no such recipe file, and no recipe of that name{did_you_mean(text, names)}; "
+            f"built-in and plugin recipes: {accepted(names)} (see 'ganzoo recipes')"
+        )
+    return read_registered(spec), f"{text} ({spec.source})"
+
+
+def read_registered(spec: Any) -> dict[str, Any]:
+    """Parse a registered recipe; a missing or broken file is a ``UserError`` naming it."""
+    import tomllib
+
+    try:
+        text = spec.read_text()
+    except OSError as exc:
+        raise UserError(
+            f"recipe '{spec.name}' from {spec.provider}: cannot read {spec.source} ({exc})"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(spec.source, [Problem("", f"not valid TOML: {exc}")]) from None
+
+
 def open_recipe(
     path: str | Path,
     overrides: Sequence[str] = (),
@@ -106,8 +148,9 @@ def open_recipe(
     *,
     strict: bool = False,
 ) -> Session:
-    raw = read_toml(path)
-    return open_raw_recipe(raw, str(path), overrides, plugin_options, strict=strict)
+    """A recipe file or a registered recipe's name, resolved with its plugins and overrides."""
+    raw, source = read_recipe(path, plugin_options, strict=strict)
+    return open_raw_recipe(raw, source, overrides, plugin_options, strict=strict)
 
 
 def open_raw_recipe(

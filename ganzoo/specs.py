@@ -204,6 +204,42 @@ class MetricSpec(ComponentSpec):
     summary_keys: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
+def _recipe_minutes(instance: Any, attribute: attrs.Attribute, value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"minutes of recipe {instance.name!r} must be > 0 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RecipeSpec(ComponentSpec):
+    """A recipe a plugin ships, runnable by name (``ganzoo run NAME``).
+
+    ``source`` says where its TOML is: ``"package:relative/path.toml"`` (a package resource,
+    so it works from an installed wheel) or a file path. ``data``: the data it needs (a
+    dataset name, or what to download); ``minutes``: how long a full run takes on the
+    machine the plugin author measured (None: not measured). Recipes are read, never built:
+    ``factory`` is unused."""
+
+    kind: ClassVar[str] = "recipe"
+    source: str
+    data: str = ""
+    minutes: float | None = attrs.field(default=None, validator=_recipe_minutes)
+    factory: Callable[..., Any] | str | None = None
+
+    def read_text(self) -> str:
+        """The recipe's TOML text (``OSError`` if the resource is missing)."""
+        return self.locate().read_text(encoding="utf-8")
+
+    def locate(self) -> Any:
+        """A ``Traversable`` (or ``Path``) for ``source``."""
+        from importlib.resources import files
+        from pathlib import Path
+
+        package, sep, relative = self.source.partition(":")
+        if sep and all(part.isidentifier() for part in package.split(".")):
+            return files(package).joinpath(relative)
+        return Path(self.source)
+
+
 @attrs.frozen
 class Kind:
     """One component kind: its record type, its registration hook and the words for it."""
@@ -244,6 +280,7 @@ KINDS: tuple[Kind, ...] = (
          "differentiable augmentations of every image D sees, real and generated (DiffAugment)"),
     Kind("dataset", DatasetSpec, "datasets", "image datasets"),
     Kind("metric", MetricSpec, "metrics", "evaluation metrics for trained systems"),
+    Kind("recipe", RecipeSpec, "recipes", "ready-made recipes, runnable by name"),
 )
 """Every component kind, in one place: hook specifications, exports, CLI words and recipe
 tables are all derived from this table."""

@@ -257,12 +257,14 @@ class Trainer:
         self.writer.add_image("samples/fixed_noise", grid, step)
         samples = self.run_dir / "samples"
         samples.mkdir(exist_ok=True)
-        save_image(grid, samples / f"step_{step:08d}.png")
+        paths = [samples / f"step_{step:08d}.png"]
+        save_image(grid, paths[0])
         if self.system.conditional:
             columns = min(len(self.fixed_z), 10)
             grid = class_grid(self.system.generator, self.fixed_z[:columns], self.system.num_classes)
             self.writer.add_image("samples/per_class", grid, step)
-            save_image(grid, samples / f"per_class_step_{step:08d}.png")
+            paths.append(samples / f"per_class_step_{step:08d}.png")
+            save_image(grid, paths[-1])
         span = tuple(self.settings.traversal_range)
         grids = traversal_grids(
             self.system.generator,
@@ -273,7 +275,9 @@ class Trainer:
         )
         for tag, image in grids.items():
             self.writer.add_image(f"traversal/{tag}", image, step)
-            save_image(image, samples / f"traversal_{tag}_step_{step:08d}.png")
+            paths.append(samples / f"traversal_{tag}_step_{step:08d}.png")
+            save_image(image, paths[-1])
+        self._call_hook("ganzoo_images_saved", run_dir=self.run_dir, step=step, paths=paths)
 
     def _call_hook(self, name: str, **kwargs: Any) -> None:
         if self.hooks is None:
@@ -301,8 +305,11 @@ class Trainer:
         scalars = self.step_impl.evaluate_during_training(
             self.system, data, self.settings.eval_samples, generator
         )
-        for tag, value in scalars.items():
-            self.writer.add_scalar(f"eval/{tag}", value, step)
+        logged = {f"eval/{tag}": float(value) for tag, value in scalars.items()}
+        for tag, value in logged.items():
+            self.writer.add_scalar(tag, value, step)
+        if logged:
+            self._call_hook("ganzoo_log_scalars", run_dir=self.run_dir, step=step, scalars=logged)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -350,7 +357,9 @@ class Trainer:
                 f"EMA of G: decay {settings.ema_decay:g} from step {max(settings.ema_start, 1)}; "
                 "grids, in-training evaluation, eval and sample use the averaged weights"
             )
-        self._call_hook("ganzoo_run_start", run_dir=self.run_dir, recipe=self.recipe.to_dict())
+        self._call_hook(
+            "ganzoo_run_start", run_dir=self.run_dir, recipe=self.recipe.to_dict(), step=self.step
+        )
         handlers = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:

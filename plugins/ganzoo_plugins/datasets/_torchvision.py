@@ -95,8 +95,9 @@ def load_torchvision(
         f"{missing_text}. {attempt}"
         f"To fix: put those files there, or set data.root in the recipe (or the "
         f"{DATA_ROOT_ENV} environment variable) to the folder that holds "
-        f"{Path(subfolder).parts[0]}/, or allow data.download = true on a machine with a "
-        f"network."
+        f"{Path(subfolder).parts[0]}/, or "
+        + ("run where a network is reachable." if download
+           else "allow data.download = true on a machine with a network.")
     )
 
 

@@ -1,8 +1,9 @@
 """What each continuous code dimension controls, read from the images it generates.
 
-For every dimension of every continuous regularised code: draw ``base_draws`` latents, and
-for each sweep the dimension over ``steps`` values in [low, high] with everything else
-(noise, other codes, the code's other dimensions) fixed. The slant, width and thickness of
+For every sweep of every continuous regularised code (the code's own ``traversals()``: each
+dimension of a uniform code, the angle of a von Mises code as one sweep of its cos and sin
+columns): draw ``base_draws`` latents, and for each sweep the code over ``steps`` values in
+[low, high] with everything else (noise, other codes, the columns the sweep keeps) fixed. The slant, width and thickness of
 the generated images (``ganzoo_plugins.measures``; colour images are read in grey) are correlated
 with the swept value:
 
@@ -69,20 +70,25 @@ class ContinuousFactors(Metric):
             )
         steps = cfg.steps
         draws = cfg.base_draws or max(2, math.ceil(ctx.samples / steps))
-        sweep = torch.linspace(cfg.low, cfg.high, steps, device=ctx.device)  # [S]
         base = ctx.system.latent.sample(draws, ctx.rng("continuous_factors"), ctx.device)  # [R, D]
+        position = torch.arange(steps, dtype=torch.float32).repeat(draws)  # [R*S] order along a sweep
         out: dict[str, Any] = {}
         for e in codes:
             pooled: dict[str, list[float]] = {p: [] for p in PROPERTIES}
             within: dict[str, list[float]] = {p: [] for p in PROPERTIES}
-            for d in range(e.code.width):
-                column = e.columns.start + d
-                z = traversal_latents(base, slice(column, column + 1), sweep.unsqueeze(1))  # [R, S, D]
+            # the code's own sweeps: one per dimension of a uniform code, one angle (cos and
+            # sin together) of a von Mises code; columns a sweep keeps still hold each draw's value
+            sweeps = e.code.traversals(steps, (cfg.low, cfg.high))
+            for _, values in sweeps:
+                values = values.to(ctx.device)  # [S, width]
+                z = traversal_latents(base, e.columns, values)  # [R, S, D]
+                columns = torch.arange(e.columns.start, e.columns.stop, device=ctx.device)
+                held = columns[~(values != values[:1]).any(dim=0)]
+                z[:, :, held] = base[:, held].unsqueeze(1)
                 images = ctx.generate(z.reshape(draws * steps, -1))  # [R*S, C, H, W]
                 grey = images.mean(dim=1, keepdim=True) if images.shape[1] != 1 else images
                 measured = {name: fn(grey).cpu() for name, fn in PROPERTIES.items()}  # each [R*S]
-                values = z[:, :, column].reshape(-1).cpu()
-                table = correlation_table(values, measured)
+                table = correlation_table(position, measured)
                 for name in PROPERTIES:
                     pooled[name].append(table[name][0])
                     within[name].append(within_sweep_rho(measured[name].view(draws, steps)))
@@ -91,6 +97,8 @@ class ContinuousFactors(Metric):
                 dim = max(range(len(rhos)), key=lambda i: abs(rhos[i]))
                 best[name] = {"dim": dim, "rho": rhos[dim], "abs_rho": abs(rhos[dim])}
             out[e.name] = {
+                "dims": len(sweeps),  # sweeps, each reported as one "dim"
+                "sweep_labels": [label for label, _ in sweeps],
                 "factors": within,
                 "factors_pooled": pooled,
                 "best": best,
