@@ -39,6 +39,9 @@ from ganzoo.errors import UserError, accepted, did_you_mean
 from ganzoo.specs import KIND_HOOKS, SPEC_TYPES, ComponentSpec, Provider
 
 ENTRY_POINT_GROUP = "ganzoo"
+# Installed plugins that stay off until a recipe requires them by name (``plugins =
+# ["mlflow"]``): trusted like any installed entry point, but never autoloaded.
+OPTIONAL_ENTRY_POINT_GROUP = "ganzoo.optional"
 FIRST_PARTY_DISTRIBUTION = "torch-ganzoo"
 AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
 
@@ -216,7 +219,9 @@ class PluginSet:
             if wanted.name in (record.name, record.requested, record.distribution):
                 return self._requirement_status(record, wanted)
         candidates = [
-            ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+            ep
+            for group in (ENTRY_POINT_GROUP, OPTIONAL_ENTRY_POINT_GROUP)
+            for ep in importlib.metadata.entry_points(group=group)
             if wanted.name in (ep.name, _distribution_name(ep))
         ]
         if candidates:  # installed, so trusted; not loaded because autoloading is off

@@ -44,7 +44,7 @@ def test_train_returns_the_run_and_load_run_finds_its_newest_checkpoint(trained)
     assert trained.step == 3 and "loss/generator/total" in trained.scalars
     run = api.load_run(trained.run_dir)
     assert run.step == 3 and run.checkpoint.name == "step_00000003.pt"
-    assert run.weights == "trained" and not run.conditional
+    assert run.weights == "raw" and not run.conditional  # no moving average kept
     assert run.recipe.train.steps == 3
 
 

@@ -14,14 +14,11 @@ from ganzoo.cli import main
 from ganzoo.recipe import resolve
 from ganzoo.session import read_recipe
 
-BUILT_IN = [
-    "dcgan_mnist",
-    "infogan_dcgan",
-    "infogan_resnet",
-    "smoke_cgan",
-    "smoke_infogan",
-    "wgan_gp_cifar10",
-]
+BUILT_IN = sorted([
+    "acgan_mnist", "cgan_projection_mnist", "dcgan_mnist", "infogan_dcgan", "infogan_resnet",
+    "lsgan_mnist", "ragan_mnist", "ralsgan_mnist", "smoke_acgan", "smoke_cgan", "smoke_infogan",
+    "sngan_mnist", "wgan_gp_cifar10", "wgan_gp_mnist",
+])
 
 
 def _recipes(registry):

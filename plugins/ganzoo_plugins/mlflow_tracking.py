@@ -1,8 +1,9 @@
 """Track runs in MLflow: a first-party plugin on ganzoo's lifecycle hooks.
 
-Off unless asked for, because it is not an entry point: switch it on with
-``ganzoo run RECIPE -p ganzoo_plugins.mlflow_tracking`` or, in the recipe,
-``plugins = ["ganzoo_plugins.mlflow_tracking"]`` (then ``eval`` and ``--resume`` use it too).
+Off unless asked for: it is installed as an *optional* entry point (group
+``ganzoo.optional``, never autoloaded). Switch it on in the recipe with ``plugins =
+["mlflow"]`` (then ``eval`` and ``--resume`` of the run track too), or for one command with
+``-p ganzoo_plugins.mlflow_tracking``.
 Needs ``pip install "torch-ganzoo[mlflow]"``. Where it writes: ``$MLFLOW_TRACKING_URI``
 (e.g. ``sqlite:///mlflow.db`` or ``file:/abs/mlruns``), else ``file:`` ``./mlruns``;
 experiment: ``$MLFLOW_EXPERIMENT_NAME``, else the recipe's name.

@@ -27,8 +27,16 @@ RECIPES: tuple[tuple[str, str, str, str, float | None], ...] = (
     ("infogan_resnet", "infogan_resnet.toml", "the same InfoGAN with an SNGAN-style residual trunk", "MNIST", 156.0),
     ("dcgan_mnist", "dcgan_mnist.toml", "a plain DCGAN, same networks, no codes (the sample-quality baseline)", "MNIST", None),
     ("wgan_gp_cifar10", "wgan_gp_cifar10.toml", "WGAN-GP: 5 critic steps and the gradient-penalty term", "CIFAR-10", None),
+    ("wgan_gp_mnist", "wgan_gp_mnist.toml", "WGAN-GP on MNIST: a Wasserstein critic, 5 critic steps, gradient penalty", "MNIST", None),
+    ("lsgan_mnist", "lsgan_mnist.toml", "LSGAN: the least-squares loss", "MNIST", None),
+    ("sngan_mnist", "sngan_mnist.toml", "SNGAN: hinge loss, spectral norm on D (a standard-CNN-sized trunk)", "MNIST", None),
+    ("ragan_mnist", "ragan_mnist.toml", "RaGAN: the relativistic average loss (G sees real logits)", "MNIST", None),
+    ("ralsgan_mnist", "ralsgan_mnist.toml", "RaLSGAN: the relativistic average least-squares loss", "MNIST", None),
+    ("acgan_mnist", "acgan_mnist.toml", "AC-GAN: class-conditional G, D with an auxiliary classifier", "MNIST", None),
+    ("cgan_projection_mnist", "cgan_projection_mnist.toml", "cGAN: conditional batch norm in G, projection D, hinge loss", "MNIST", None),
     ("smoke_infogan", "smoke/infogan_synthetic.toml", "a tiny InfoGAN (seconds): categorical and uniform codes", "none (synthetic)", 0.22),
     ("smoke_cgan", "smoke/cgan_synthetic.toml", "a tiny class-conditional GAN (seconds)", "none (synthetic)", 0.22),
+    ("smoke_acgan", "smoke/acgan_synthetic.toml", "a tiny AC-GAN (seconds)", "none (synthetic)", None),
 )
 # fmt: on
 
