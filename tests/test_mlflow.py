@@ -158,3 +158,30 @@ def test_without_mlflow_the_plugin_says_how_to_install_it(tmp_path, store, monke
 
     with pytest.raises(UserError, match=r"pip install 'torch-ganzoo\[mlflow\]'"):
         mlflow_tracking.start(tmp_path, {"name": "x"}, 0)
+
+
+def test_a_recipe_switches_it_on_by_name_and_eval_of_that_run_tracks_too(tmp_path, store):
+    from ganzoo.recipe import read_toml
+    import tomli_w
+
+    raw = read_toml(SMOKE_RECIPE)
+    raw["plugins"] = ["mlflow"]  # an optional entry point: never autoloaded, trusted by name
+    raw["train"].update(steps=2, log_every=1, sample_every=0, eval_every=0, checkpoint_every=2)
+    recipe = tmp_path / "tracked.toml"
+    recipe.write_text(tomli_w.dumps(raw))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(recipe), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    client, run = _run(out, store)
+    assert run.info.status == "FINISHED" and run.data.params["train.steps"] == "2"
+    evaluated = CliRunner().invoke(
+        main, ["eval", str(out), "--metric", "mutual_information", "--samples", "64"]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "eval")]
+
+    plain = tmp_path / "plain"  # without the name, nothing is tracked
+    result = CliRunner().invoke(main, ["run", str(SMOKE_RECIPE), "--out", str(plain),
+                                       "--set", "train.steps=2"])
+    assert result.exit_code == 0, result.output
+    assert not (plain / "mlflow.json").exists()
