@@ -161,8 +161,9 @@ def test_without_mlflow_the_plugin_says_how_to_install_it(tmp_path, store, monke
 
 
 def test_a_recipe_switches_it_on_by_name_and_eval_of_that_run_tracks_too(tmp_path, store):
-    from ganzoo.recipe import read_toml
     import tomli_w
+
+    from ganzoo.recipe import read_toml
 
     raw = read_toml(SMOKE_RECIPE)
     raw["plugins"] = ["mlflow"]  # an optional entry point: never autoloaded, trusted by name
