@@ -64,14 +64,14 @@ COLUMNS: list[tuple[str, str]] = [
     ("density", "density"),
     ("coverage", "coverage"),
     ("conditional_accuracy", "cond. acc."),
-    ("intra_class_frechet_distance", "intra-class FD"),
+    ("intra_class_frechet", "intra-class FD"),
     ("accuracy", "cat. acc. (codes)"),
     ("gflop_per_step", "GFLOP/step"),
     ("images_per_second", "img/s"),
     ("train_minutes", "train (min)"),
 ]
 QUALITY_METRICS = ("frechet_distance",)  # evaluated again with raw G's weights
-FLOOR_KEYS = ("frechet_distance", "precision", "recall", "density", "coverage")
+FLOOR_KEYS = ("frechet_distance", "precision", "recall", "density", "coverage", "conditional_accuracy", "intra_class_frechet")
 
 
 def _ganzoo(args: list[str], log: Path | None, threads: int | None) -> subprocess.CompletedProcess:

@@ -91,7 +91,8 @@ def sample(
     loaded = from_loaded_run(run_obj.loaded)
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
-    click.echo(loaded.weights, err=True)
+    if loaded.weights:  # only runs that keep a moving average have a choice to report
+        click.echo(loaded.weights, err=True)
     result = run_sample(
         loaded,
         out,

@@ -38,7 +38,7 @@ class LoadedGenerator:
     warnings: tuple[str, ...] = ()
     num_classes: int = 0  # of the training data
     conditional: bool = False  # the sampler is called as sampler(z, labels=None)
-    weights: str = ""  # which weights of G it samples with, in words
+    weights: str = ""  # which weights of G it samples with, in words, for runs that keep an EMA
 
 
 def is_conditional(system: Any) -> bool:
@@ -93,7 +93,7 @@ def from_loaded_run(run: Any) -> LoadedGenerator:
     return LoadedGenerator(
         system.generator, system.latent, system.image_shape, run.checkpoint, run.step, run.device,
         tuple(run.warnings), int(system.num_classes), is_conditional(system),
-        describe_weights(system, run.recipe),
+        describe_weights(system, run.recipe) if system.ema is not None else "",
     )
 
 
