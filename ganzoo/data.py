@@ -27,11 +27,15 @@ class DataUnavailable(UserError):
 
 @attrs.define
 class ImageData:
-    """``images``: ``[N, C, H, W]`` uint8 (0 = black); ``labels``: ``[N]`` int64 or None."""
+    """``images``: ``[N, C, H, W]`` uint8 (0 = black); ``labels``: ``[N]`` int64 or None;
+    ``factors``: what made each image, for datasets that know it (an object with ``names``
+    and ``values() -> [N, F]`` classes, and optionally ``sizes``, ``sample`` and ``render``;
+    see ``ganzoo_plugins.disentanglement.factors``), else None."""
 
     images: Tensor
     labels: Tensor | None = None
     classes: list[str] | None = None
+    factors: Any = None
 
     @property
     def num_classes(self) -> int:

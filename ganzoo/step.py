@@ -100,6 +100,15 @@ class LossTerm:
     def generator_terms(self, phase: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         return {}, {}
 
+    networks_role: ClassVar[str] = "discriminator"
+    """The optimiser role that trains the networks this term builds (``build_networks``)."""
+
+    def build_networks(self, parts: NetworkParts) -> dict[str, nn.Module]:
+        """Networks this term needs of its own, by name (a head on D's trunk, say); built after
+        the step's, checkpointed and moved like them, and trained by ``networks_role``'s
+        optimiser. The term keeps its own reference to them. Default: none."""
+        return {}
+
     def lazy_intervals(self) -> dict[str, int]:
         """Roles this term regularises lazily, with the interval k (StyleGAN2): on steps
         divisible by k the term is its own optimiser step of that role, and the loop scales

@@ -104,6 +104,7 @@ class GANSystem:
     num_classes: int = 0
     terms: dict[str, LossTerm] = attrs.field(factory=dict)
     ema: AveragedModel | None = None
+    term_networks: dict[str, str] = attrs.field(factory=dict)  # network -> role, built by terms
     use_ema: bool = True  # sample with the average once it holds weights (``--weights``)
 
     @property
@@ -134,6 +135,15 @@ class GANSystem:
         for network in self.modules():
             network.to(device, **kwargs)
         return self
+
+    def role_parameters(self, role: str) -> list[nn.Parameter]:
+        """What ``role``'s optimiser updates: the step's choice plus the networks of the loss
+        terms that ``role`` trains (``LossTerm.build_networks``)."""
+        own = self.step.parameters(role, self.networks)
+        for name, owner in self.term_networks.items():
+            if owner == role:
+                own = own + list(self.networks[name].parameters())
+        return own
 
     def posterior(self, images: Tensor) -> Tensor | None:
         """The step's inference of the codes from ``images`` (see ``TrainingStep.posterior``)."""
@@ -282,9 +292,22 @@ def build_system(
             f"step '{recipe.step.type}' built {sorted(networks)}: expected nn.Modules by name, "
             "one of them 'generator'"
         )
+    networks, term_networks = dict(networks), {}
+    roles = registry.get("step", recipe.step.type).optimizer_roles
+    for name, term in terms.items():
+        where = f"train.terms.{name}"
+        extra = _built("networks", where, lambda: term.build_networks(parts))  # noqa: B023
+        if extra and term.networks_role not in roles:
+            raise UserError(f"{where}: its networks are trained by role '{term.networks_role}', "
+                            f"which step '{recipe.step.type}' lacks (roles: {', '.join(roles)})")
+        for key, module in extra.items():
+            if key in networks or not isinstance(module, nn.Module):
+                raise UserError(f"{where}: network '{key}' clashes with another network or is "
+                                "not an nn.Module")
+            networks[key], term_networks[key] = module, term.networks_role
     decay = recipe.train.ema_decay
     ema = generator_average(networks["generator"], decay) if decay > 0 else None
-    return GANSystem(dict(networks), latent, step, image_shape, num_classes, terms, ema)
+    return GANSystem(networks, latent, step, image_shape, num_classes, terms, ema, term_networks)
 
 
 # -- rebuilding a run --------------------------------------------------------------------------

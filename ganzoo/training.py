@@ -102,7 +102,7 @@ class Trainer:
 
         roles = registry.get("step", recipe.step.type).optimizer_roles
         self.role_parameters = {
-            role: self.step_impl.parameters(role, self.system.networks) for role in roles
+            role: self.system.role_parameters(role) for role in roles
         }
         self.optimizers = {role: self._optimizer(role) for role in roles}
         self.base_lrs = {

@@ -40,7 +40,8 @@ def build(name, split="train", root=None, download=False, **cfg):
 
 
 def test_hook_lists_every_dataset_with_lazy_factories():
-    assert set(SPECS) == {"mnist", "fashion_mnist", "cifar10", "image_folder", "synthetic"}
+    assert set(SPECS) == {"mnist", "fashion_mnist", "cifar10", "image_folder", "synthetic",
+                          "shapes2d"}
     for spec in SPECS.values():
         assert isinstance(spec.factory, str) and spec.factory.startswith("ganzoo_plugins.datasets.")
         assert callable(spec.load_factory())

@@ -16,6 +16,7 @@ from ganzoo.session import read_recipe
 
 BUILT_IN = sorted([
     "acgan_mnist", "cgan_projection_mnist", "dcgan_mnist", "infogan_dcgan", "infogan_resnet",
+    "infogan_shapes2d", "infogan_cr_shapes2d",
     "lsgan_mnist", "ragan_mnist", "ralsgan_mnist", "smoke_acgan", "smoke_cgan", "smoke_infogan",
     "sngan_mnist", "wgan_gp_cifar10", "wgan_gp_mnist",
 ])

@@ -34,6 +34,8 @@ RECIPES: tuple[tuple[str, str, str, str, float | None], ...] = (
     ("ralsgan_mnist", "ralsgan_mnist.toml", "RaLSGAN: the relativistic average least-squares loss", "MNIST", None),
     ("acgan_mnist", "acgan_mnist.toml", "AC-GAN: class-conditional G, D with an auxiliary classifier", "MNIST", None),
     ("cgan_projection_mnist", "cgan_projection_mnist.toml", "cGAN: conditional batch norm in G, projection D, hinge loss", "MNIST", None),
+    ("infogan_shapes2d", "infogan_shapes2d.toml", "InfoGAN in the InfoGAN-CR paper's dSprites setting: 5 uniform codes, 5 noise dims", "shapes2d", None),
+    ("infogan_cr_shapes2d", "infogan_cr_shapes2d.toml", "InfoGAN-CR: the same plus the contrastive regulariser on its progressive schedule", "shapes2d", None),
     ("smoke_infogan", "smoke/infogan_synthetic.toml", "a tiny InfoGAN (seconds): categorical and uniform codes", "none (synthetic)", 0.22),
     ("smoke_cgan", "smoke/cgan_synthetic.toml", "a tiny class-conditional GAN (seconds)", "none (synthetic)", 0.22),
     ("smoke_acgan", "smoke/acgan_synthetic.toml", "a tiny AC-GAN (seconds)", "none (synthetic)", None),

@@ -1,5 +1,5 @@
 """First-party datasets: MNIST, Fashion-MNIST, CIFAR-10, a folder of images, and a
-procedural shape set that needs no files.
+procedural shape set that needs no files, and a dSprites-style set with known factors.
 
 Listing them is cheap: only the config classes are imported here; torch, torchvision and
 PIL are imported when a dataset is built.
@@ -12,6 +12,7 @@ from ganzoo_plugins.datasets.cifar10 import Cifar10Config
 from ganzoo_plugins.datasets.fashion_mnist import FashionMnistConfig
 from ganzoo_plugins.datasets.image_folder import ImageFolderConfig
 from ganzoo_plugins.datasets.mnist import MnistConfig
+from ganzoo_plugins.datasets.shapes2d import Shapes2DConfig
 from ganzoo_plugins.datasets.synthetic import SyntheticConfig
 
 _HERE = __name__
@@ -50,5 +51,12 @@ def ganzoo_datasets() -> list[DatasetSpec]:
             summary="procedural stroke shapes, one per class; no files needed (tests, smoke runs)",
             config=SyntheticConfig,
             factory=f"{_HERE}.synthetic:build",
+        ),
+        DatasetSpec(
+            name="shapes2d",
+            summary="dSprites-style shapes with known factors (shape, scale, orientation, x, y), "
+            "1x64x64 or 1x32x32, drawn by ganzoo; no files needed",
+            config=Shapes2DConfig,
+            factory=f"{_HERE}.shapes2d:build",
         ),
     ]

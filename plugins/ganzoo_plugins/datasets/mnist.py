@@ -52,4 +52,9 @@ def load_idx_dataset(
 def build(config: MnistConfig, *, root: Path, split: str, download: bool) -> Any:
     from torchvision.datasets import MNIST
 
-    return load_idx_dataset(MNIST, "MNIST", config, root, split, download)
+    from ganzoo_plugins.disentanglement.factors import MeasuredFactors
+
+    data = load_idx_dataset(MNIST, "MNIST", config, root, split, download)
+    # class, slant, width, thickness, height: what MIG, DCI and SAP compare Q's codes with
+    data.factors = MeasuredFactors(data.images, data.labels)
+    return data

@@ -7,18 +7,22 @@ and the loss terms that make Q recover the codes.
 * term ``real_data_information`` (beyond the paper): Q's categories of *real* images must be
   confident, balanced and unchanged by slant/stretch/shift (RIM / IIC) (``real_data.py``);
 * term ``invariant_information`` (beyond the paper): the code's MI term also on an affine
-  copy of each generated image (``invariance.py``).
+  copy of each generated image (``invariance.py``);
+* term ``contrastive``: InfoGAN-CR's contrastive regulariser, a head on D's trunk that names
+  the code a pair of generated images shares (Lin et al. 2020) (``contrastive.py``).
 
 A recipe assembles them: see ``recipes/infogan_dcgan.toml``.
 """
 
 from ganzoo import StepSpec, TermSpec, hookimpl
 from ganzoo_plugins.infogan.configs import (
+    ContrastiveConfig,
     InfoGANConfig,
     InvariantInformationConfig,
     MutualInformationTermConfig,
     RealDataInformationConfig,
     check_codes,
+    check_contrastive,
     check_infogan,
     check_real_data,
 )
@@ -70,5 +74,14 @@ def ganzoo_terms():
             factory=f"{_HERE}.invariance:InvariantInformation",
             needs=("posterior",),
             check=check_codes,
+        ),
+        TermSpec(
+            name="contrastive",
+            summary="InfoGAN-CR: a head on D's trunk names the code a pair of generated images "
+            "shares; trained by G and D, G's weight raised on the paper's schedule",
+            config=ContrastiveConfig,
+            factory=f"{_HERE}.contrastive:Contrastive",
+            needs=("posterior",),
+            check=check_contrastive,
         ),
     ]

@@ -29,11 +29,15 @@ class InfoGANPhase(Phase):
     """An adversarial phase plus Q: ``posterior`` of the fakes ``[B, P]`` (None in D's phase
     when Q does not learn there), ``real_posterior`` of the real batch (when a term sets
     ``uses_real_posterior``), and ``posterior_of(images)`` for other images, with the
-    phase's gradient routing."""
+    phase's gradient routing. ``sample_latent(B)`` draws latents from the step's checkpointed
+    stream and ``generate(z)`` maps them to images (without G's gradient in D's phase, with it
+    in G's), for terms that need images of latents of their own (InfoGAN-CR's pairs)."""
 
     posterior: Tensor | None = None
     real_posterior: Tensor | None = None
     posterior_of: Callable[[Tensor], Tensor] | None = None
+    sample_latent: Callable[[int], Tensor] | None = None
+    generate: Callable[[Tensor], Tensor] | None = None
 
 
 class InfoGANStep(AdversarialStep):
@@ -79,6 +83,16 @@ class InfoGANStep(AdversarialStep):
 
         return posterior_of
 
+    def _generate_fn(self, ctx: StepContext, batch: Batch, grad: bool) -> Callable[[Tensor], Tensor]:
+        generator = ctx.networks["generator"]
+
+        def generate(z: Tensor) -> Tensor:
+            with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+                images = self.generate(generator, z, batch)  # [B, C, H, W]
+            return images if grad else images.detach()
+
+        return generate
+
     def discriminator_phase(self, ctx: StepContext, batch: Batch, fake: Tensor, z: Tensor) -> Phase:
         discriminator, q_head = ctx.networks["discriminator"], ctx.networks["q_head"]
         detach = not self.q_config.trains_trunk
@@ -93,7 +107,7 @@ class InfoGANStep(AdversarialStep):
         return InfoGANPhase(
             "discriminator", ctx.step, batch.images, fake, z, batch.labels, real_logits,
             fake_logits, discriminator, self.latent, posterior, real_posterior,
-            self._posterior_fn(ctx, detach),
+            self._posterior_fn(ctx, detach), ctx.sample_latent, self._generate_fn(ctx, batch, False),
         )
 
     def generator_phase(self, ctx: StepContext, batch: Batch, fake: Tensor, z: Tensor) -> Phase:
@@ -104,7 +118,7 @@ class InfoGANStep(AdversarialStep):
         return InfoGANPhase(
             "generator", ctx.step, batch.images, fake, z, batch.labels, real_logits,
             fake_logits, discriminator, self.latent, posterior, None,
-            self._posterior_fn(ctx, False),
+            self._posterior_fn(ctx, False), ctx.sample_latent, self._generate_fn(ctx, batch, True),
         )
 
     # -- evaluation -----------------------------------------------------------------------------
