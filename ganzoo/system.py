@@ -296,7 +296,7 @@ def build_system(
     roles = registry.get("step", recipe.step.type).optimizer_roles
     for name, term in terms.items():
         where = f"train.terms.{name}"
-        extra = _built("networks", where, lambda: term.build_networks(parts))  # noqa: B023
+        extra = guarded(where, f"networks of term {name!r}", lambda: term.build_networks(parts)) or {}  # noqa: B023
         if extra and term.networks_role not in roles:
             raise UserError(f"{where}: its networks are trained by role '{term.networks_role}', "
                             f"which step '{recipe.step.type}' lacks (roles: {', '.join(roles)})")
