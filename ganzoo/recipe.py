@@ -87,7 +87,7 @@ class TrainSettings:
         ge=0,
         lt=1,
     )
-    ema_start: int = param(0, "step from which G's weights are averaged (copied at that step)", ge=0)
+    ema_start: int = param(0, "step from which G's weights are averaged (copied at that step)", ge=0, le=10**9)
 
 
 @attrs.frozen

@@ -382,7 +382,7 @@ def test_eval_json_report_png_tensorboard_and_hparams(tiny_run, monkeypatch, tmp
     assert "unconditional" in report["metrics"]["conditional_accuracy"]["reason"]
     assert "--metric fid_inception" in report["metrics"]["fid_inception"]["reason"]
     assert set(report["summary_omitted"]) == {"conditional_accuracy", "intra_class_frechet",
-                                              "fid_inception", "kid_inception"}
+                                              "fid_inception", "kid_inception", *DISENTANGLEMENT_KEYS}
     for key in keys:
         if key != "thickness_abs_rho" and key not in report["summary_omitted"]:
             # two style dimensions: both go to slant and width

@@ -3,7 +3,7 @@ classifier head on its trunk; the class cross-entropy is in both phases (``step.
 
 from ganzoo import StepSpec, hookimpl
 from ganzoo_plugins.acgan.configs import AcGANConfig
-from ganzoo_plugins.steps.adversarial import check_adversarial
+from ganzoo_plugins.steps.configs import check_adversarial
 
 
 @hookimpl

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import attrs
 
 from ganzoo import param
+from ganzoo.specs import SEED_MAX
 
 RENDER_VERSION = 1  # part of the cache key: bump when the drawing changes
 SHAPES = ("square", "ellipse", "heart")
@@ -58,7 +59,7 @@ class Shapes2DConfig:
         ge=0,
         le=GRID_SIZE,
     )
-    seed: int = param(0, "which subset ``count`` draws (the test split draws another)", ge=0)
+    seed: int = param(0, "which subset ``count`` draws (the test split draws another)", ge=0, le=SEED_MAX)
     cache: bool = param(True, "keep the rendered whole grid under <data root>/shapes2d/")
 
 

@@ -115,21 +115,21 @@ class ContrastiveConfig:
     """InfoGAN-CR's contrastive regulariser (Lin et al. 2020); defaults: its dSprites setting."""
 
     hidden: int = param(256, "width of the CR head's hidden layer on D's trunk features", ge=1, le=65536)
-    start_weight: float = param(0.0, "G's CR weight at the start (the paper: 0)", ge=0)
-    increase: float = param(2.0, "added to G's CR weight at each increase (the paper: 2)", ge=0)
+    start_weight: float = param(0.0, "G's CR weight at the start (the paper: 0)", ge=0, le=1e6)
+    increase: float = param(2.0, "added to G's CR weight at each increase (the paper: 2)", ge=0, le=1e6)
     increase_every: int = param(
-        288000, "steps between increases (the paper: 288,000 of 322,560, i.e. after 25 of 28 epochs)", ge=1
+        288000, "steps between increases (the paper: 288,000 of 322,560, i.e. after 25 of 28 epochs)", ge=1, le=10**9
     )
-    increase_times: int = param(1, "how many increases (the paper: 1)", ge=0)
+    increase_times: int = param(1, "how many increases (the paper: 1)", ge=0, le=10**9)
     gap_start: float = param(
-        0.0, "contrastive gap: other uniform codes of a pair differ by at least this at first", ge=0
+        0.0, "contrastive gap: other uniform codes of a pair differ by at least this at first", ge=0, le=1e6
     )
-    gap_decrease: float = param(0.0, "subtracted from the gap at each decrease", ge=0)
-    gap_decrease_every: int = param(1, "steps between gap decreases", ge=1)
-    gap_decrease_times: int = param(0, "how many decreases (the paper's dSprites run: none)", ge=0)
+    gap_decrease: float = param(0.0, "subtracted from the gap at each decrease", ge=0, le=1e6)
+    gap_decrease_every: int = param(1, "steps between gap decreases", ge=1, le=10**9)
+    gap_decrease_times: int = param(0, "how many decreases (the paper's dSprites run: none)", ge=0, le=10**9)
     discriminator_weight: float = param(
         1.0, "weight of the CR head's own cross-entropy in D's phase (the paper's CR classifier "
-        "minimises it unweighted)", ge=0,
+        "minimises it unweighted)", ge=0, le=1e6
     )
     trains_trunk: bool = param(True, "let the CR loss in D's phase train D's shared trunk too")
 
