@@ -319,7 +319,7 @@ def describe_weights(system: GANSystem, recipe: Recipe) -> str:
     if system.generator_weights == "ema":
         return (
             f"generator weights: EMA (decay {recipe.train.ema_decay:g}, averaged over "
-            f"{int(system.ema.n_averaged)} steps from step {recipe.train.ema_start})"  # type: ignore[union-attr]
+            f"{int(system.ema.n_averaged)} steps from step {max(recipe.train.ema_start, 1)})"  # type: ignore[union-attr]
         )
     if system.ema is not None and int(system.ema.n_averaged) > 0:
         return "generator weights: raw G (--weights raw; the run also holds an EMA)"
