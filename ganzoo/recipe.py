@@ -82,8 +82,9 @@ class TrainSettings:
     sync_batchnorm: bool = param(False, "multi-process runs: synchronise batch-norm statistics")
     ema_decay: float = param(
         0.0,
-        "exponential moving average of G's weights (and batch-norm buffers), e.g. 0.999; "
-        "grids, in-training evaluation, eval and sample use it; 0: off",
+        "exponential moving average of G's weights (and batch-norm buffers), e.g. 0.999, "
+        "warmed up as min(decay, (1+n)/(10+n)) after n updates; grids, in-training "
+        "evaluation, eval and sample use it; 0: off",
         ge=0,
         lt=1,
     )

