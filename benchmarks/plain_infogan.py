@@ -338,6 +338,35 @@ def plain_train_step(
     }
 
 
+class GeneratorAverage:
+    """An exponential moving average of G's parameters and buffers, written out by hand.
+
+    The first update copies G; after n updates (the copy included) the next moves each
+    floating-point tensor ``1 - d`` of the way to G with ``d = min(decay, (1 + n) / (10 + n))``
+    (a warmed-up decay); integer buffers take G's value.
+    """
+
+    def __init__(self, generator: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.tensors = [t.detach().clone() for t in (*generator.parameters(), *generator.buffers())]
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module) -> None:
+        current = [*generator.parameters(), *generator.buffers()]
+        if self.updates == 0:
+            for a, c in zip(self.tensors, current, strict=True):
+                a.copy_(c)
+        else:
+            d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+            for a, c in zip(self.tensors, current, strict=True):
+                if a.is_floating_point():
+                    a.lerp_(c, 1 - d)
+                else:
+                    a.copy_(c)
+        self.updates += 1
+
+
 # --------------------------------------------------------------------------- data
 
 

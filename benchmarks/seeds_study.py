@@ -4,9 +4,11 @@
         --out runs/study --parallel 1 [--set KEY=VALUE ...] [--variant NAME:KEY=VALUE,...]
 
 For every (variant, seed): ``ganzoo run RECIPE --set seed=S`` into OUT/VARIANT/seed-S, then
-``ganzoo eval --json``. Writes OUT/results.json and OUT/results.md (per seed: categorical
-accuracy, NMI, MI bound, slant/width |rho|, Frechet distance, wall-clock; then mean, std, min,
-max per variant). A finished run or evaluation is reused, so an interrupted study continues.
+``ganzoo eval --json`` (and, for runs that keep an EMA of G, the Frechet distance of G as
+trained, ``--weights raw``). Writes OUT/results.json and OUT/results.md (per seed: categorical
+accuracy, NMI, MI bound, slant/width |rho|, Frechet distance, MIG/DCI/SAP where the dataset
+has factors, steps and minutes until the in-training accuracy first reached 0.95,
+wall-clock; then mean, std, min, max per variant). A finished run or evaluation is reused, so an interrupted study continues.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,8 +32,35 @@ COLUMNS = [
     ("slant_abs_rho", "slant |rho|"),
     ("width_abs_rho", "width |rho|"),
     ("frechet_distance", "Frechet dist."),
+    ("frechet_distance_raw", "Frechet (raw G)"),
+    ("mig", "MIG"),
+    ("dci_disentanglement", "DCI dis."),
+    ("sap", "SAP"),
+    ("steps_to_target", "steps to acc."),
+    ("minutes_to_target", "min to acc."),
     ("train_seconds", "train (s)"),
 ]
+# Columns no row of a study has (e.g. the EMA column of runs without an average) are left out.
+TARGET_ACCURACY = 0.95
+
+
+def time_to_accuracy(run_dir: Path, target: float = TARGET_ACCURACY) -> dict:
+    """When the in-training accuracy (``eval/accuracy/<code>``, ``train.eval_every``) first
+    reached ``target``: its step, and the minutes since the run's TensorBoard writer opened
+    (wall-clock of this run as it ran, shared machine and resumes included)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    tags = sorted(t for t in events.Tags().get("scalars", []) if t.startswith("eval/accuracy/"))
+    if not tags:
+        return {}
+    start = events.FirstEventTimestamp()
+    for event in sorted(events.Scalars(tags[0]), key=lambda e: e.step):
+        if event.value >= target:
+            return {"steps_to_target": event.step,
+                    "minutes_to_target": round((event.wall_time - start) / 60, 2)}
+    return {"steps_to_target": "never", "minutes_to_target": None}
 
 
 def _ganzoo(*args: str, log: Path | None = None) -> subprocess.CompletedProcess:
@@ -41,12 +71,35 @@ def _ganzoo(*args: str, log: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, text=True)
 
 
+def _keeps_average(run_dir: Path) -> bool:
+    """Whether the run kept a moving average of G (its recorded ``train.ema_decay`` > 0)."""
+    try:
+        recipe = tomllib.loads((run_dir / "recipe.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return float(recipe.get("train", {}).get("ema_decay", 0.0)) > 0
+
+
+def _raw_frechet(run_dir: Path, device: str, eval_samples: int) -> dict:
+    """The Frechet distance of the same checkpoint's G as trained (``--weights raw``), to set
+    beside the EMA's: the average's effect with everything else equal."""
+    raw = _ganzoo("eval", str(run_dir), "--json", "--device", device, "--samples",
+                  str(eval_samples), "--weights", "raw", "--metric", "frechet_distance")
+    if raw.returncode != 0:
+        return {}
+    return {"frechet_distance_raw": json.loads(raw.stdout)["summary"].get("frechet_distance")}
+
+
 def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Path,
             device: str, eval_samples: int) -> dict:
     run_dir = out / variant / f"seed-{seed}"
     result_file = run_dir / "study.json"
     if result_file.exists():
-        return rescore(json.loads(result_file.read_text()))
+        row = json.loads(result_file.read_text())
+        if "frechet_distance_raw" not in row and _keeps_average(run_dir):
+            row.update(_raw_frechet(run_dir, device, eval_samples))
+            result_file.write_text(json.dumps(row, indent=2))
+        return rescore(row, run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     log = out / variant / f"seed-{seed}.log"
     sets = [x for o in [*overrides, f"seed={seed}"] for x in ("--set", o)]
@@ -67,18 +120,24 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
         return {"variant": variant, "seed": seed, "error": evaluated.stderr.strip()[-500:]}
     report = json.loads(evaluated.stdout)
     row = {"variant": variant, "seed": seed, "step": report["step"],
-           "train_seconds": round(train_seconds, 1), **report["summary"], "codes": report["codes"]}
+           "train_seconds": round(train_seconds, 1), **report["summary"], "codes": report["codes"],
+           "generator_weights": report.get("generator_weights")}
+    if row["generator_weights"] == "ema":
+        row.update(_raw_frechet(run_dir, device, eval_samples))
     if not interrupted:  # an interrupted run is evaluated again once resumed
         result_file.write_text(json.dumps(row, indent=2))
-    return row
+    return rescore(row, run_dir)
 
 
-def rescore(row: dict) -> dict:
+def rescore(row: dict, run_dir: Path | None = None) -> dict:
     """A cached row with its shape columns derived again from its per-code ρ tables, so an
     older study follows the current matching of properties to code dimensions
-    (``ganzoo_plugins.metrics.continuous_factors.assign_shape_properties``) without retraining or re-evaluating."""
+    (``ganzoo_plugins.metrics.continuous_factors.assign_shape_properties``) without retraining or re-evaluating,
+    and its time to accuracy read from the run's TensorBoard events."""
     from ganzoo_plugins.metrics.continuous_factors import SHAPE_PROPERTIES, assign_shape_properties
 
+    if run_dir is not None and run_dir.is_dir():
+        row.update(time_to_accuracy(run_dir))
     if "codes" not in row:
         return row
     assigned = assign_shape_properties(row["codes"])
@@ -106,18 +165,22 @@ def _fmt(value) -> str:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Machine: {results['machine']}; command: `{results['command']}`", ""]
-    header = "| variant | seed | step | " + " | ".join(label for _, label in COLUMNS) + " |"
-    lines += [header, "|" + "---|" * (len(COLUMNS) + 3)]
+    lines = [f"Machine: {results['machine']}; command: `{results['command']}`",
+             f"Steps/min to acc.: the first in-training evaluation with categorical accuracy "
+             f">= {TARGET_ACCURACY} (test subset), and the minutes the run had taken by then.", ""]
+    columns = [(k, label) for k, label in COLUMNS
+               if any(row.get(k) is not None for row in results["runs"])]
+    header = "| variant | seed | step | " + " | ".join(label for _, label in columns) + " |"
+    lines += [header, "|" + "---|" * (len(columns) + 3)]
     for row in results["runs"]:
         if "error" in row:
             lines.append(f"| {row['variant']} | {row['seed']} | failed: {row['error'][:80]} |")
             continue
         lines.append(f"| {row['variant']} | {row['seed']} | {row.get('step', '')} | "
-                     + " | ".join(_fmt(row.get(k)) for k, _ in COLUMNS) + " |")
+                     + " | ".join(_fmt(row.get(k)) for k, _ in columns) + " |")
     for variant, stats in results["summary"].items():
         for name in ("mean", "std", "min", "max"):
-            cells = [_fmt(stats[k][name]) if k in stats else "" for k, _ in COLUMNS]
+            cells = [_fmt(stats[k][name]) if k in stats else "" for k, _ in columns]
             lines.append(f"| {variant} | **{name}** | | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

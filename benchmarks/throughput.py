@@ -187,7 +187,7 @@ class PlainSide(Side):
     def __init__(
         self, images_u8: torch.Tensor, batch_size: int, device: torch.device, seed: int,
         init_std: float, real_data_weight: float = 0.0, augmentation_strength: float = 1.0,
-        invariance_weight: float = 0.0, n_cont: int = plain.N_CONT,
+        invariance_weight: float = 0.0, n_cont: int = plain.N_CONT, ema_decay: float = 0.0,
     ):
         super().__init__("plain", device, batch_size)
         self.real_data_weight = real_data_weight
@@ -198,12 +198,16 @@ class PlainSide(Side):
         self.opt_d, self.opt_g = plain.build_plain_optimizers(self.models)
         self.batch_timer = TimedBatches(plain.DeviceBatcher(images_u8, batch_size, seed), device)
         self.latent_gen = torch.Generator(device=device).manual_seed(seed + 1)
+        # the recipe's moving average of G (train.ema_decay), updated after every step
+        self.average = plain.GeneratorAverage(self.models["G"], ema_decay) if ema_decay > 0 else None
 
     def step(self) -> None:
         plain.plain_train_step(
             self.models, self.opt_d, self.opt_g, self.batch_timer.next(), self.latent_gen,
             self.real_data_weight, self.augmentation_strength, self.invariance_weight,
         )
+        if self.average is not None:
+            self.average.update(self.models["G"])
 
 
 def time_block(side: Side, steps: int, threads: int) -> dict[str, float]:
@@ -429,6 +433,8 @@ def plain_loop_problems(recipe: Any, image_shape: tuple[int, ...]) -> list[str]:
         want("train.step.q_head.optimizer", q_head.optimizer, "discriminator")
         want("train.step.q_head.trains_trunk", q_head.trains_trunk, True)
         want("train.step.discriminator_steps", recipe.step.config.discriminator_steps, 1)
+    if recipe.train.ema_decay > 0:  # the plain loop averages G from its first step
+        want("train.ema_start", recipe.train.ema_start, 0)
     want("loss.type", recipe.loss.type, "nonsaturating")
     for role in ("generator", "discriminator"):
         want(f"train.optimizer.{role}.type", recipe.optimizers[role].type, "adam")
@@ -615,7 +621,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             plain_side = PlainSide(
                 images, batch, device, recipe.seed, recipe.backbone.config.init_std,
                 real_data_weight, strength,
-                invariance_weight, continuous_dims(recipe),
+                invariance_weight, continuous_dims(recipe), recipe.train.ema_decay,
             )
             sides.append(plain_side)
         variant_sides: list[GanzooSide] = []

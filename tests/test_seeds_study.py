@@ -41,3 +41,25 @@ def test_a_cached_study_is_rescored_with_distinct_dimensions(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "| default | 1 | 3000 |" in table and "0.600" in table and "| default | **mean** |" in table
     assert json.loads((tmp_path / "results.json").read_text())["runs"][0]["width_abs_rho"] == 0.6
+
+
+def test_time_to_accuracy_is_read_from_the_runs_tensorboard_events(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    reached, never = tmp_path / "default" / "seed-1", tmp_path / "default" / "seed-2"
+    for run_dir, curve in ((reached, [0.5, 0.93, 0.96, 0.97]), (never, [0.5, 0.6, 0.7, 0.94])):
+        writer = SummaryWriter(str(run_dir))
+        for i, value in enumerate(curve):
+            writer.add_scalar("eval/accuracy/digit", value, (i + 1) * 100)
+        writer.close()
+        (run_dir / "study.json").write_text(json.dumps(_cached_row(1, [0.9, 0.1], [0.2, 0.8])))
+
+    results = study.main(["recipes/infogan_dcgan.toml", "--seeds", "1", "2", "--out", str(tmp_path)])
+
+    first, second = results["runs"]
+    assert first["steps_to_target"] == 300  # the first value >= 0.95, not the first logged
+    assert 0 <= first["minutes_to_target"] < 1
+    assert second["steps_to_target"] == "never" and second["minutes_to_target"] is None
+    table = (tmp_path / "results.md").read_text()
+    assert "steps to acc." in table and "never" in table
+    assert "Frechet (raw G)" not in table  # no row kept an EMA: the column is left out
