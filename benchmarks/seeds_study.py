@@ -50,16 +50,23 @@ def time_to_accuracy(run_dir: Path, target: float = TARGET_ACCURACY) -> dict:
     (wall-clock of this run as it ran, shared machine and resumes included)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    events.Reload()
-    tags = sorted(t for t in events.Tags().get("scalars", []) if t.startswith("eval/accuracy/"))
-    if not tags:
+    starts, curve = [], []
+    for path in sorted(run_dir.glob("events.out.tfevents.*")):
+        events = EventAccumulator(str(path), size_guidance={"scalars": 0})
+        events.Reload()
+        tags = sorted(events.Tags().get("scalars", []))
+        if any(t.startswith("eval/summary/") for t in tags):
+            continue  # written by `ganzoo eval` after training, on the whole test split
+        starts.append(events.FirstEventTimestamp())
+        accuracy = [t for t in tags if t.startswith("eval/accuracy/")]
+        if accuracy:
+            curve += events.Scalars(accuracy[0])
+    if not curve:
         return {}
-    start = events.FirstEventTimestamp()
-    for event in sorted(events.Scalars(tags[0]), key=lambda e: e.step):
+    for event in sorted(curve, key=lambda e: e.step):
         if event.value >= target:
             return {"steps_to_target": event.step,
-                    "minutes_to_target": round((event.wall_time - start) / 60, 2)}
+                    "minutes_to_target": round((event.wall_time - min(starts)) / 60, 2)}
     return {"steps_to_target": "never", "minutes_to_target": None}
 
 

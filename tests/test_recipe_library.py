@@ -48,7 +48,7 @@ def test_recipes_lists_name_summary_data_time_and_provider(monkeypatch, tmp_path
     assert rows["infogan_dcgan"]["data"] == "MNIST" and rows["infogan_dcgan"]["minutes"] > 0
     assert rows["smoke_infogan"]["provider"] == "recipes"
     text = CliRunner().invoke(main, ["recipes"], terminal_width=200).output
-    assert "infogan_dcgan" in text and "19 min" in text and "not measured" in text
+    assert "infogan_dcgan" in text and "8 min" in text and "not measured" in text
 
 
 def test_show_by_name_from_another_directory_gives_a_runnable_file(monkeypatch, tmp_path):

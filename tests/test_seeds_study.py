@@ -52,6 +52,11 @@ def test_time_to_accuracy_is_read_from_the_runs_tensorboard_events(tmp_path):
         for i, value in enumerate(curve):
             writer.add_scalar("eval/accuracy/digit", value, (i + 1) * 100)
         writer.close()
+        # what `ganzoo eval` logs afterwards (its own events file) is not the training curve
+        evaluation = SummaryWriter(str(run_dir), filename_suffix=".eval")
+        evaluation.add_scalar("eval/accuracy/digit", 0.99, 400)
+        evaluation.add_scalar("eval/summary/accuracy", 0.99, 400)
+        evaluation.close()
         (run_dir / "study.json").write_text(json.dumps(_cached_row(1, [0.9, 0.1], [0.2, 0.8])))
 
     results = study.main(["recipes/infogan_dcgan.toml", "--seeds", "1", "2", "--out", str(tmp_path)])

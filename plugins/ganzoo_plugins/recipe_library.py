@@ -18,12 +18,15 @@ PACKAGE = "ganzoo_plugins"
 FOLDER = "recipes"
 
 # One line per recipe: name, file under recipes/, what it trains, which data, minutes of a
-# full run on this project's 2-core CPU (None: not measured). Sources: infogan_dcgan 18-19 min
-# alone (docs/results.md, Performance); infogan_resnet 2.6 h from its measured 40.5 images/s
-# (benchmarks/throughput.py); smoke recipes ~13 s (`time ganzoo run smoke_infogan`, loaded machine).
+# full run on this project's 2-core CPU (None: not measured), at the speed the machine had when
+# the 3000-step InfoGAN recipe took 18-19 min. Sources: infogan_dcgan's 1200 steps are 0.40 of
+# that same step (bitwise the same losses), about 7.5 min (measured 18.9 min on a day the
+# machine ran 2.5x slower, docs/results.md "Speed, round two"); infogan_resnet 2.6 h from its
+# measured 40.5 images/s (benchmarks/throughput.py); smoke recipes ~13 s (`time ganzoo run
+# smoke_infogan`, loaded machine).
 # fmt: off
 RECIPES: tuple[tuple[str, str, str, str, float | None], ...] = (
-    ("infogan_dcgan", "infogan_dcgan.toml", "InfoGAN with the paper's DCGAN networks: a 10-way digit code and three style codes", "MNIST", 19.0),
+    ("infogan_dcgan", "infogan_dcgan.toml", "InfoGAN with the paper's DCGAN networks: a 10-way digit code and three style codes", "MNIST", 8.0),
     ("infogan_resnet", "infogan_resnet.toml", "the same InfoGAN with an SNGAN-style residual trunk", "MNIST", 156.0),
     ("dcgan_mnist", "dcgan_mnist.toml", "a plain DCGAN, same networks, no codes (the sample-quality baseline)", "MNIST", None),
     ("wgan_gp_cifar10", "wgan_gp_cifar10.toml", "WGAN-GP: 5 critic steps and the gradient-penalty term", "CIFAR-10", None),
