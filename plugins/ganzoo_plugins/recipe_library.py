@@ -21,13 +21,13 @@ FOLDER = "recipes"
 # full run on this project's 2-core CPU (None: not measured), at the speed the machine had when
 # the 3000-step InfoGAN recipe took 18-19 min. Sources: infogan_dcgan's 1200 steps are 0.40 of
 # that same step (bitwise the same losses), about 7.5 min (measured 18.9 min on a day the
-# machine ran 2.5x slower, docs/results.md "Speed, round two"); infogan_resnet 2.6 h from its
-# measured 40.5 images/s (benchmarks/throughput.py); smoke recipes ~13 s (`time ganzoo run
-# smoke_infogan`, loaded machine).
+# machine ran 2.5x slower, docs/results.md "Speed, round two"); infogan_resnet 1200 steps at
+# its measured 40.5 images/s, about 63 min (benchmarks/throughput.py); smoke recipes ~13 s
+# (`time ganzoo run smoke_infogan`, loaded machine).
 # fmt: off
 RECIPES: tuple[tuple[str, str, str, str, float | None], ...] = (
     ("infogan_dcgan", "infogan_dcgan.toml", "InfoGAN with the paper's DCGAN networks: a 10-way digit code and three style codes", "MNIST", 8.0),
-    ("infogan_resnet", "infogan_resnet.toml", "the same InfoGAN with an SNGAN-style residual trunk", "MNIST", 156.0),
+    ("infogan_resnet", "infogan_resnet.toml", "the same InfoGAN with an SNGAN-style residual trunk", "MNIST", 63.0),
     ("dcgan_mnist", "dcgan_mnist.toml", "a plain DCGAN, same networks, no codes (the sample-quality baseline)", "MNIST", None),
     ("wgan_gp_cifar10", "wgan_gp_cifar10.toml", "WGAN-GP: 5 critic steps and the gradient-penalty term", "CIFAR-10", None),
     ("wgan_gp_mnist", "wgan_gp_mnist.toml", "WGAN-GP on MNIST: a Wasserstein critic, 5 critic steps, gradient penalty", "MNIST", None),
