@@ -140,6 +140,13 @@ def count_gflop(recipe: Path, overrides: list[str]) -> float | None:
         return round(count_step_flops(lambda: trainer.train_step(2)) / 1e9, 4)
 
 
+def schedule(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The order runs start in: the first seed of every (dataset, family) before any second
+    seed, so a study cut short still covers the whole grid; within each such wave the costliest
+    runs (GFLOP per step) first, so the parallel runs at the end finish close together."""
+    return sorted(jobs, key=lambda job: (job["rank"], -(job.get("gflop") or 0.0)))
+
+
 def run_one(job: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     family, dataset, seed = job["family"], job["dataset"], job["seed"]
     run_dir = args.out / dataset / family / f"seed-{seed}"
@@ -284,11 +291,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             gflop = None
             if not args.no_flops:
                 gflop = count_gflop(study_recipe(family, dataset, args.out), overrides)
-            jobs += [{"family": family, "dataset": dataset, "seed": s, "overrides": overrides, "gflop": gflop}
-                     for s in seeds]
+            jobs += [{"family": family, "dataset": dataset, "seed": s, "rank": rank, "overrides": overrides,
+                      "gflop": gflop} for rank, s in enumerate(seeds)]
+    jobs = schedule(jobs)
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
         rows = list(pool.map(lambda job: run_one(job, args), jobs))
+    order = {(d, f): i for i, (d, f) in enumerate((d, f) for d in args.datasets for f in args.families)}
+    rows.sort(key=lambda row: (order[row["dataset"], row["family"]], row["seed"]))
     command = " ".join(["python", "benchmarks/zoo_study.py", *(sys.argv[1:] if argv is None else argv)])
     results = {
         "command": command,

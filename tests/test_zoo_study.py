@@ -58,3 +58,14 @@ def test_a_family_without_a_recipe_is_refused(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         zoo.main(["--out", str(tmp_path), "--families", "nope", "--datasets", "synthetic"])
     assert "no recipe for nope" in capsys.readouterr().err
+
+
+def test_runs_start_wave_by_wave_costliest_first():
+    def job(family, dataset, rank, gflop):
+        return {"family": family, "dataset": dataset, "seed": rank + 1, "rank": rank, "gflop": gflop}
+
+    jobs = [job("dcgan", "mnist", 0, 1.0), job("dcgan", "mnist", 1, 1.0), job("wgan_gp", "mnist", 0, 9.0),
+            job("wgan_gp", "mnist", 1, 9.0), job("dcgan", "fashion_mnist", 0, 1.0), job("lsgan", "mnist", 0, None)]
+    order = [(j["family"], j["dataset"], j["rank"]) for j in zoo.schedule(jobs)]
+    assert order == [("wgan_gp", "mnist", 0), ("dcgan", "mnist", 0), ("dcgan", "fashion_mnist", 0),
+                     ("lsgan", "mnist", 0), ("wgan_gp", "mnist", 1), ("dcgan", "mnist", 1)]
