@@ -26,7 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 __all__ = [
     "sync",
@@ -115,19 +116,36 @@ def measure_matmul_peak(
     return flops_per_mm / best
 
 
-def count_step_flops(fn: Callable[[], None]) -> int:
-    """FLOPs of one call of ``fn`` (forward and any backward it runs).
+class _CountFlops(TorchDispatchMode):
+    """Totals ``FlopCounterMode``'s formulas over every operator a call runs. Not
+    ``FlopCounterMode`` itself: its per-module tracking hooks autograd, which raises on a
+    double backward (``autograd.grad(..., create_graph=True)``, as a gradient penalty does)."""
 
-    ``fn`` is called exactly once inside a ``FlopCounterMode(display=False)``;
-    every counted operator executed during the call -- including autograd
-    backward kernels triggered by ``loss.backward()`` inside ``fn`` -- is
-    included.  Note that ``fn`` really runs, so e.g. an optimiser step inside it
-    mutates the parameters.
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+def count_step_flops(fn: Callable[[], None]) -> int:
+    """FLOPs of one call of ``fn`` (forward and any backward it runs, double backward too).
+
+    ``fn`` is called exactly once under a dispatch mode that applies
+    ``torch.utils.flop_counter``'s formulas; every counted operator executed during the call
+    -- including autograd backward kernels triggered by ``loss.backward()`` inside ``fn`` --
+    is included.  Note that ``fn`` really runs, so e.g. an optimiser step inside it mutates
+    the parameters.
     """
-    counter = FlopCounterMode(display=False)
-    with counter:
+    with _CountFlops() as counter:
         fn()
-    return int(counter.get_total_flops())
+    return int(counter.total)
 
 
 def timed(

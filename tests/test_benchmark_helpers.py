@@ -153,6 +153,24 @@ def test_count_step_flops_forward_only():
     assert hardware.count_step_flops(lambda: a @ b) == 2 * 4 * 6 * 5
 
 
+def test_count_step_flops_double_backward_as_a_gradient_penalty_runs():
+    # autograd.grad(create_graph=True) then backward through it: torch's FlopCounterMode
+    # raises here (its module tracking hooks autograd); the count must go through and exceed
+    # the plain step's, since the penalty's graph is differentiated again.
+    layer = torch.nn.Linear(32, 8)
+    x = torch.randn(16, 32)
+
+    def plain():
+        layer(x).sum().backward()
+
+    def penalised():
+        inputs = x.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(layer(inputs).sum(), inputs, create_graph=True)
+        (layer(x).sum() + grad.pow(2).sum()).backward()
+
+    assert hardware.count_step_flops(penalised) > hardware.count_step_flops(plain) > 0
+
+
 def test_measure_matmul_peak_tiny():
     peak = hardware.measure_matmul_peak("cpu", size=32, seconds=0.05)
     assert math.isfinite(peak) and peak > 0
