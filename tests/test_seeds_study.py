@@ -68,3 +68,19 @@ def test_time_to_accuracy_is_read_from_the_runs_tensorboard_events(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "steps to acc." in table and "never" in table
     assert "Frechet (raw G)" not in table  # no row kept an EMA: the column is left out
+
+
+def test_factor_scores_are_tabulated_where_a_dataset_gives_them(tmp_path):
+    # a shapes2d row has FactorVAE/BetaVAE scores and no shape correlations; an MNIST row the reverse
+    shapes = {"variant": "s32", "seed": 1, "step": 100, "mig": 0.2, "dci_disentanglement": 0.3,
+              "dci_completeness": 0.25, "dci_informativeness": 0.6, "sap": 0.1,
+              "factor_vae_score": 0.71, "beta_vae_score": 0.83}
+    run_dir = tmp_path / "s32" / "seed-1"
+    run_dir.mkdir(parents=True)
+    (run_dir / "study.json").write_text(json.dumps(shapes))
+    results = study.main(["recipes/infogan_shapes2d.toml", "--seeds", "1", "--out", str(tmp_path),
+                          "--variant", "s32:data.size=32"])
+    header = (tmp_path / "results.md").read_text().splitlines()[3]
+    assert "FactorVAE" in header and "BetaVAE" in header and "DCI compl." in header
+    assert "slant" not in header  # no row has it
+    assert results["summary"]["s32"]["factor_vae_score"]["mean"] == 0.71
