@@ -15,12 +15,15 @@ the median of the run's logged ``speed/images_per_second``.
 
 Resumable: a finished row (OUT/.../seed-S/study.json) is reused, a killed run resumes from
 its newest checkpoint, and the tables are rewritten from every finished row at the end, so
-running the same command again continues an interrupted study.
+running the same command again continues an interrupted study. Each run records a digest of
+its recipe and settings (OUT/.../seed-S.digest): after a recipe is edited or --steps/--ema/--set
+change, that row is trained again rather than reused.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -140,6 +143,14 @@ def count_gflop(recipe: Path, overrides: list[str]) -> float | None:
         return round(count_step_flops(lambda: trainer.train_step(2)) / 1e9, 4)
 
 
+def training_digest(recipe: Path, sets: list[str]) -> str:
+    """What a row was trained from: the written recipe and every --set (seed, steps, EMA, extra).
+    A cached row or a checkpoint whose digest differs is trained again, not reused, so editing a
+    family's recipe or changing --steps never mixes old rows into a new table."""
+    text = recipe.read_text() + "\n" + "\n".join(sets)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def schedule(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The order runs start in: the first seed of every (dataset, family) before any second
     seed, so a study cut short still covers the whole grid; within each such wave the costliest
@@ -151,16 +162,21 @@ def run_one(job: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     family, dataset, seed = job["family"], job["dataset"], job["seed"]
     run_dir = args.out / dataset / family / f"seed-{seed}"
     cached = run_dir / "study.json"
-    if cached.exists():
-        return json.loads(cached.read_text())
     recipe = study_recipe(family, dataset, args.out)
+    sets = [f"seed={seed}", *job["overrides"]]
+    digest = training_digest(recipe, sets)
+    stamp = run_dir.parent / f"seed-{seed}.digest"  # what the run in run_dir was started with
+    same = not stamp.exists() or stamp.read_text().strip() == digest  # no stamp: an older study
+    if cached.exists() and same:
+        return json.loads(cached.read_text())
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     log = run_dir.parent / f"seed-{seed}.log"
-    sets = [f"seed={seed}", *job["overrides"]]
     started = time.perf_counter()
-    if sorted((run_dir / "checkpoints").glob("step_*.pt")):
+    if same and sorted((run_dir / "checkpoints").glob("step_*.pt")):
         done = _ganzoo(["run", "--resume", str(run_dir), "--device", args.device], log, args.threads)
     else:
+        cached.unlink(missing_ok=True)  # a row of another recipe or schedule is not this one's
+        stamp.write_text(digest + "\n")
         cmd = ["run", str(recipe), "--out", str(run_dir), "--overwrite", "--device", args.device]
         done = _ganzoo(cmd + [x for s in sets for x in ("--set", s)], log, args.threads)
     train_seconds = time.perf_counter() - started

@@ -4,6 +4,7 @@ the tables, and continuing a finished study without retraining."""
 from __future__ import annotations
 
 import json
+import tomllib
 
 from conftest import load_benchmark
 
@@ -49,6 +50,15 @@ def test_every_family_is_trained_measured_with_and_without_ema_and_tabulated(tmp
     again = zoo.main(["--out", str(out), *ARGS, "--no-flops"])
     assert again["runs"] == rows
     assert (out / "synthetic" / "dcgan" / "seed-3" / "study.json").stat().st_mtime_ns == stamp
+
+    # another schedule is another row: trained again from scratch, never the cached one
+    changed = ["--families", "dcgan", *ARGS[3:]]
+    changed[changed.index("--ema") + 1] = "0.5"
+    redone = zoo.main(["--out", str(out), *changed, "--no-flops"])
+    assert (out / "synthetic" / "dcgan" / "seed-3" / "study.json").stat().st_mtime_ns != stamp
+    assert redone["ema_decay"] == 0.5 and redone["runs"][0]["step"] == 3
+    saved_recipe = tomllib.loads((out / "synthetic" / "dcgan" / "seed-3" / "recipe.toml").read_text())
+    assert saved_recipe["train"]["ema_decay"] == 0.5  # the run itself was made again
 
 
 def test_a_family_without_a_recipe_is_refused(tmp_path, monkeypatch, capsys):
