@@ -15,7 +15,8 @@ the median of the run's logged ``speed/images_per_second``.
 
 Resumable: a finished row (OUT/.../seed-S/study.json) is reused, a killed run resumes from
 its newest checkpoint, and the tables are rewritten from every finished row at the end, so
-running the same command again continues an interrupted study. Each run records a digest of
+running the same command again continues an interrupted study; ``--table-only`` tabulates
+the finished rows without training the missing ones. Each run records a digest of
 its recipe and settings (OUT/.../seed-S.digest): after a recipe is edited or --steps/--ema/--set
 change, that row is trained again rather than reused.
 """
@@ -158,7 +159,9 @@ def schedule(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(jobs, key=lambda job: (job["rank"], -(job.get("gflop") or 0.0)))
 
 
-def run_one(job: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+def run_one(job: dict[str, Any], args: argparse.Namespace) -> dict[str, Any] | None:
+    """Train and evaluate one row, or reuse its finished row; None with --table-only when
+    the row is not finished (nothing is trained then)."""
     family, dataset, seed = job["family"], job["dataset"], job["seed"]
     run_dir = args.out / dataset / family / f"seed-{seed}"
     cached = run_dir / "study.json"
@@ -169,6 +172,8 @@ def run_one(job: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     same = not stamp.exists() or stamp.read_text().strip() == digest  # no stamp: an older study
     if cached.exists() and same:
         return json.loads(cached.read_text())
+    if args.table_only:
+        return None
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     log = run_dir.parent / f"seed-{seed}.log"
     started = time.perf_counter()
@@ -292,6 +297,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--eval-samples", type=int, default=5000)
     parser.add_argument("--no-flops", action="store_true", help="skip counting GFLOP per step")
+    parser.add_argument("--table-only", action="store_true",
+                        help="train nothing: tabulate the finished rows of these families, datasets and seeds")
     args = parser.parse_args(argv)
     if args.threads is None and args.parallel > 1:
         args.threads = 1
@@ -305,14 +312,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         seeds = args.seeds if dataset == "mnist" else args.other_seeds
         for family in args.families:
             gflop = None
-            if not args.no_flops:
+            if not (args.no_flops or args.table_only):  # a finished row keeps its GFLOP
                 gflop = count_gflop(study_recipe(family, dataset, args.out), overrides)
             jobs += [{"family": family, "dataset": dataset, "seed": s, "rank": rank, "overrides": overrides,
                       "gflop": gflop} for rank, s in enumerate(seeds)]
     jobs = schedule(jobs)
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        rows = list(pool.map(lambda job: run_one(job, args), jobs))
+        rows = [row for row in pool.map(lambda job: run_one(job, args), jobs) if row is not None]
     order = {(d, f): i for i, (d, f) in enumerate((d, f) for d in args.datasets for f in args.families)}
     rows.sort(key=lambda row: (order[row["dataset"], row["family"]], row["seed"]))
     command = " ".join(["python", "benchmarks/zoo_study.py", *(sys.argv[1:] if argv is None else argv)])

@@ -51,6 +51,13 @@ def test_every_family_is_trained_measured_with_and_without_ema_and_tabulated(tmp
     assert again["runs"] == rows
     assert (out / "synthetic" / "dcgan" / "seed-3" / "study.json").stat().st_mtime_ns == stamp
 
+    # --table-only tabulates the finished rows and trains none of the missing ones
+    seeds = ARGS.index("--other-seeds") + 1
+    wider = ARGS[:seeds] + ["3", "4"] + ARGS[seeds + 1:]
+    table_only = zoo.main(["--out", str(out), *wider, "--table-only"])
+    assert table_only["runs"] == rows
+    assert not (out / "synthetic" / "dcgan" / "seed-4").exists()
+
     # another schedule is another row: trained again from scratch, never the cached one
     changed = ["--families", "dcgan", *ARGS[3:]]
     changed[changed.index("--ema") + 1] = "0.5"
