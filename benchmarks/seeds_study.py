@@ -8,7 +8,8 @@ For every (variant, seed): ``ganzoo run RECIPE --set seed=S`` into OUT/VARIANT/s
 trained, ``--weights raw``). Writes OUT/results.json and OUT/results.md (per seed: categorical
 accuracy, NMI, MI bound, slant/width |rho|, Frechet distance, MIG/DCI/SAP where the dataset
 has factors, steps and minutes until the in-training accuracy first reached 0.95,
-wall-clock; then mean, std, min, max per variant). A finished run or evaluation is reused, so an interrupted study continues.
+wall-clock; then mean, std, min, max per variant; then the Hungarian-matched confusion
+matrix of each variant's median seed). A finished run or evaluation is reused, so an interrupted study continues.
 """
 
 from __future__ import annotations
@@ -175,6 +176,40 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else ("" if value is None else str(value))
 
 
+def confusion_markdown(row: dict) -> str | None:
+    """The Hungarian-matched confusion matrix of a row's first categorical code, as Markdown.
+
+    One line per true class, one column per class that a code value was matched to (the
+    columns follow the classes' order, so the diagonal is each class's share of correctly
+    clustered test images); each cell is the share of that class's test images, so a line sums
+    to 1 over the matched values plus, when the code has more values than there are classes,
+    an "unmatched" column."""
+    for code in (row.get("codes") or {}).values():
+        counts = code.get("confusion")  # [K code values][C classes]
+        if not counts:
+            continue
+        classes = len(counts[0])
+        names = code.get("class_names") or [str(c) for c in range(classes)]
+        value_of = {int(c): int(k) for k, c in code.get("mapping", {}).items()}  # class -> value
+        unmatched = [k for k in range(len(counts)) if k not in value_of.values()]
+        header = ["true class", *names] + (["unmatched"] if unmatched else [])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for c in range(classes):
+            total = sum(counts[k][c] for k in range(len(counts))) or 1
+            cells = [f"{counts[value_of[p]][c] / total:.2f}" if p in value_of else "" for p in range(classes)]
+            if unmatched:
+                cells.append(f"{sum(counts[k][c] for k in unmatched) / total:.2f}")
+            lines.append(f"| {names[c]} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+    return None
+
+
+def median_row(rows: list[dict]) -> dict | None:
+    """The row of the median categorical accuracy (the upper of the two middle ones)."""
+    scored = sorted((r for r in rows if isinstance(r.get("accuracy"), (int, float))), key=lambda r: r["accuracy"])
+    return scored[len(scored) // 2] if scored else None
+
+
 def markdown(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; command: `{results['command']}`",
              f"Steps/min to acc.: the first in-training evaluation with categorical accuracy "
@@ -193,6 +228,13 @@ def markdown(results: dict) -> str:
         for name in ("mean", "std", "min", "max"):
             cells = [_fmt(stats[k][name]) if k in stats else "" for k, _ in columns]
             lines.append(f"| {variant} | **{name}** | | " + " | ".join(cells) + " |")
+    for variant in results["summary"]:
+        row = median_row([r for r in results["runs"] if r.get("variant") == variant and "error" not in r])
+        table = confusion_markdown(row) if row else None
+        if table:
+            lines += ["", f"Confusion matrix of {variant}, seed {row['seed']} (the median categorical "
+                          f"accuracy, {row['accuracy']:.3f}): a line per true class, a column per class that a value "
+                          "of the code was matched to, each cell the share of that class's test images:", "", table]
     return "\n".join(lines) + "\n"
 
 

@@ -84,3 +84,40 @@ def test_factor_scores_are_tabulated_where_a_dataset_gives_them(tmp_path):
     assert "FactorVAE" in header and "BetaVAE" in header and "DCI compl." in header
     assert "slant" not in header  # no row has it
     assert results["summary"]["s32"]["factor_vae_score"]["mean"] == 0.71
+
+
+def _clustered_row(seed: int, accuracy: float, confusion: list[list[int]], mapping: dict[int, int]) -> dict:
+    return {"variant": "default", "seed": seed, "step": 100, "accuracy": accuracy,
+            "codes": {"digit": {"kind": "categorical", "confusion": confusion,
+                                "mapping": {str(k): v for k, v in mapping.items()},
+                                "class_names": ["shirt", "shoe", "bag"]}}}
+
+
+def test_the_confusion_matrix_follows_the_hungarian_matching():
+    # code values 0, 1, 2 stand for classes 2, 0, 1; 10 test images per class
+    confusion = [[0, 1, 8],   # value 0: mostly bags
+                 [9, 0, 2],   # value 1: mostly shirts
+                 [1, 9, 0]]   # value 2: mostly shoes
+    table = study.confusion_markdown(_clustered_row(1, 0.87, confusion, {0: 2, 1: 0, 2: 1}))
+    lines = table.splitlines()
+    assert lines[0] == "| true class | shirt | shoe | bag |"
+    assert lines[2] == "| shirt | 0.90 | 0.10 | 0.00 |"  # the diagonal is each class's recall
+    assert lines[3] == "| shoe | 0.00 | 0.90 | 0.10 |"
+    assert lines[4] == "| bag | 0.20 | 0.00 | 0.80 |"
+
+
+def test_code_values_left_unmatched_get_their_own_column():
+    confusion = [[5, 0, 0], [0, 4, 0], [0, 0, 4], [0, 1, 1]]  # 4 values, 3 classes
+    table = study.confusion_markdown(_clustered_row(1, 0.87, confusion, {0: 0, 1: 1, 2: 2}))
+    assert table.splitlines()[0].endswith("| unmatched |")
+    assert table.splitlines()[3] == "| shoe | 0.00 | 0.80 | 0.00 | 0.20 |"
+
+
+def test_results_show_the_confusion_matrix_of_the_median_seed():
+    confusion = [[10, 0, 0], [0, 10, 0], [0, 0, 10]]
+    rows = [_clustered_row(seed, acc, confusion, {0: 0, 1: 1, 2: 2}) for seed, acc in ((1, 0.5), (2, 0.9), (3, 0.7))]
+    results = {"machine": "m", "command": "c", "runs": rows, "summary": {"default": study.aggregate(rows)}}
+    text = study.markdown(results)
+    assert "Confusion matrix of default, seed 3 (the median categorical accuracy, 0.700)" in text
+    assert "| bag | 0.00 | 0.00 | 1.00 |" in text
+    assert study.confusion_markdown({"codes": {"style": {"kind": "continuous"}}}) is None
