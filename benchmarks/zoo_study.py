@@ -1,5 +1,6 @@
 """The zoo's table: every family x dataset x seed trained the same way and measured the same
-way, in one Markdown and JSON table.
+way, in one Markdown and JSON table (OUT/results.md, OUT/results.json), and the README's
+compact version of it (OUT/summary.md).
 
     python benchmarks/zoo_study.py --out runs/zoo --steps 2000 --parallel 2
     python benchmarks/zoo_study.py --out runs/zoo --families dcgan acgan --datasets mnist
@@ -238,6 +239,51 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return "" if value is None else str(value)
 
 
+def _mean_sd(stats: dict[str, float] | None) -> str:
+    """``mean ± sd`` with the sd to the mean's decimals (``130 ± 15``, ``6.224 ± 0.472``)."""
+    if stats is None:
+        return ""
+    mean = _fmt(stats["mean"])
+    if stats["n"] < 2:
+        return mean
+    decimals = 0 if abs(stats["mean"]) >= 100 else 3
+    return f"{mean} ± {stats['std']:.{decimals}f}"
+
+
+# the README's table: the headline metrics, the recipe to start from, cost without its spread
+SUMMARY_COLUMNS: list[tuple[str, str]] = [
+    ("frechet_distance", "FD (EMA)"), ("frechet_distance_raw", "FD (raw G)"), ("precision", "P"),
+    ("recall", "R"), ("density", "D"), ("coverage", "C"), ("conditional_accuracy", "cond. acc."),
+    ("accuracy", "cat. acc. (codes)"),
+]
+
+
+def summary_markdown(results: dict[str, Any]) -> str:
+    """The compact table the README shows, one per dataset (OUT/summary.md)."""
+    names = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+    lines = [f"`{results['command']}`", ""]
+    for dataset, table in results["tables"].items():
+        lines += [f"**{names.get(dataset, dataset)}**, {results['steps']} generator steps per run, "
+                  "mean ± sd over seeds:", ""]
+        header = ["family", "recipe", "seeds", *(label for _, label in SUMMARY_COLUMNS),
+                  "EMA < raw", "GFLOP/step", "img/s"]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        floor = table.get("floor")
+        if floor:
+            cells = [_fmt(floor.get(k)) if k in FLOOR_KEYS else "" for k, _ in SUMMARY_COLUMNS]
+            lines.append("| *floor: real train vs real test* | | | " + " | ".join(cells) + " | | | |")
+        for family, stats in table["families"].items():
+            recipe = Path(results["families"][family]["recipe"]).stem
+            seeds = max((s["n"] for s in stats.values()), default=0)
+            ema = stats.get("ema_lowers_fd")
+            cost = [_fmt((stats.get(k) or {}).get("mean")) for k in ("gflop_per_step", "images_per_second")]
+            cells = [_mean_sd(stats.get(k)) for k, _ in SUMMARY_COLUMNS]
+            cells += [f"{int(ema['mean'])}/{ema['n']}" if ema else "", *cost]
+            lines.append(f"| {family} | `{recipe}` | {seeds} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"Machine: {results['machine']}", f"Command: `{results['command']}`", ""]
     for dataset, table in results["tables"].items():
@@ -249,10 +295,7 @@ def markdown(results: dict[str, Any]) -> str:
             cells = [_fmt(floor.get(k)) if k in FLOOR_KEYS else "" for k, _ in COLUMNS]
             lines.append("| *floor: real train vs real test* | | " + " | ".join(cells) + " | |")
         for family, stats in table["families"].items():
-            cells = []
-            for key, _ in COLUMNS:
-                s = stats.get(key)
-                cells.append("" if s is None else _fmt(s["mean"]) + (f" ± {_fmt(s['std'])}" if s["n"] > 1 else ""))
+            cells = [_mean_sd(stats.get(key)) for key, _ in COLUMNS]
             seeds = max((s["n"] for s in stats.values()), default=0)
             ema = stats.get("ema_lowers_fd")
             ema_cell = f"{int(ema['mean'])}/{ema['n']}" if ema else ""
@@ -334,6 +377,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     (args.out / "results.md").write_text(markdown(results))
+    (args.out / "summary.md").write_text(summary_markdown(results))
     print(markdown(results))
     return results
 

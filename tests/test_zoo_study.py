@@ -44,6 +44,8 @@ def test_every_family_is_trained_measured_with_and_without_ema_and_tabulated(tmp
     assert table["dcgan"]["ema_lowers_fd"]["n"] == 1
     text = (out / "results.md").read_text()
     assert "### synthetic (3 generator steps per run)" in text and "| dcgan | 1 |" in text
+    summary = (out / "summary.md").read_text()
+    assert "| dcgan | `dcgan_mnist` | 1 |" in summary and "| infogan | `infogan_dcgan` | 1 |" in summary
 
     # run again: finished rows are reused, nothing is retrained
     stamp = (out / "synthetic" / "dcgan" / "seed-3" / "study.json").stat().st_mtime_ns
@@ -86,3 +88,26 @@ def test_runs_start_wave_by_wave_costliest_first():
     order = [(j["family"], j["dataset"], j["rank"]) for j in zoo.schedule(jobs)]
     assert order == [("wgan_gp", "mnist", 0), ("dcgan", "mnist", 0), ("dcgan", "fashion_mnist", 0),
                      ("lsgan", "mnist", 0), ("wgan_gp", "mnist", 1), ("dcgan", "mnist", 1)]
+
+
+def test_the_readme_summary_shows_mean_and_sd_at_the_means_precision():
+    assert zoo._mean_sd({"mean": 130.4, "std": 14.933, "n": 2}) == "130 ± 15"
+    assert zoo._mean_sd({"mean": 6.2241, "std": 0.4719, "n": 3}) == "6.224 ± 0.472"
+    assert zoo._mean_sd({"mean": 3.353, "std": 0.0, "n": 1}) == "3.353"
+    results = {"command": "python benchmarks/zoo_study.py", "steps": 500,
+               "families": {"acgan": {"recipe": "recipes/acgan_mnist.toml"}},
+               "tables": {"mnist": {"floor": {"frechet_distance": 1.955, "recall": 0.891},
+                                    "families": {"acgan": {
+                                        "recall": {"mean": 0.356, "std": 0.039, "n": 2},
+                                        "conditional_accuracy": {"mean": 0.999, "std": 0.001, "n": 2},
+                                        "gflop_per_step": {"mean": 36.744, "std": 0.0, "n": 2},
+                                        "ema_lowers_fd": {"mean": 2, "std": 0.0, "n": 2}}}}}}
+    lines = zoo.summary_markdown(results).splitlines()
+    assert "**MNIST**, 500 generator steps per run, mean ± sd over seeds:" in lines
+    header = next(line for line in lines if line.startswith("| family"))
+    row = next(line for line in lines if line.startswith("| acgan"))
+    floor = next(line for line in lines if line.startswith("| *floor"))
+    cells = dict(zip(header.split(" | "), row.split(" | "), strict=True))
+    assert cells["R"] == "0.356 ± 0.039" and cells["cond. acc."] == "0.999 ± 0.001"
+    assert cells["seeds"] == "2" and cells["EMA < raw"] == "2/2" and cells["GFLOP/step"] == "36.744"
+    assert row.count("|") == header.count("|") == floor.count("|")
