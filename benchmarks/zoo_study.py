@@ -258,28 +258,39 @@ SUMMARY_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+def family_table(table: dict[str, Any], columns: list[tuple[str, str]], recipes: dict[str, str] | None = None,
+                 plain: tuple[tuple[str, str], ...] = ()) -> list[str]:
+    """One dataset's Markdown table: the floor, then a line per family with ``mean ± sd`` of
+    each column, how often EMA beat raw G, and the ``plain`` columns' means without their sd."""
+    lead = ["family", *(["recipe"] if recipes else []), "seeds"]
+    header = [*lead, *(label for _, label in columns), "EMA < raw", *(label for _, label in plain)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    floor = table.get("floor")
+    if floor:
+        cells = ["*floor: real train vs real test*", *[""] * (len(lead) - 1),
+                 *(_fmt(floor.get(k)) if k in FLOOR_KEYS else "" for k, _ in columns), *[""] * (1 + len(plain))]
+        lines.append("| " + " | ".join(cells) + " |")
+    for family, stats in table["families"].items():
+        ema = stats.get("ema_lowers_fd")
+        cells = [family, *([f"`{Path(recipes[family]).stem}`"] if recipes else []),
+                 str(max((s["n"] for s in stats.values()), default=0)),
+                 *(_mean_sd(stats.get(k)) for k, _ in columns),
+                 f"{int(ema['mean'])}/{ema['n']}" if ema else "",
+                 *(_fmt((stats.get(k) or {}).get("mean")) for k, _ in plain)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def summary_markdown(results: dict[str, Any]) -> str:
     """The compact table the README shows, one per dataset (OUT/summary.md)."""
     names = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+    recipes = {f: meta["recipe"] for f, meta in results["families"].items()}
     lines = [f"`{results['command']}`", ""]
     for dataset, table in results["tables"].items():
         lines += [f"**{names.get(dataset, dataset)}**, {results['steps']} generator steps per run, "
                   "mean ± sd over seeds:", ""]
-        header = ["family", "recipe", "seeds", *(label for _, label in SUMMARY_COLUMNS),
-                  "EMA < raw", "GFLOP/step", "img/s"]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        floor = table.get("floor")
-        if floor:
-            cells = [_fmt(floor.get(k)) if k in FLOOR_KEYS else "" for k, _ in SUMMARY_COLUMNS]
-            lines.append("| *floor: real train vs real test* | | | " + " | ".join(cells) + " | | | |")
-        for family, stats in table["families"].items():
-            recipe = Path(results["families"][family]["recipe"]).stem
-            seeds = max((s["n"] for s in stats.values()), default=0)
-            ema = stats.get("ema_lowers_fd")
-            cost = [_fmt((stats.get(k) or {}).get("mean")) for k in ("gflop_per_step", "images_per_second")]
-            cells = [_mean_sd(stats.get(k)) for k, _ in SUMMARY_COLUMNS]
-            cells += [f"{int(ema['mean'])}/{ema['n']}" if ema else "", *cost]
-            lines.append(f"| {family} | `{recipe}` | {seeds} | " + " | ".join(cells) + " |")
+        lines += family_table(table, SUMMARY_COLUMNS, recipes,
+                              plain=(("gflop_per_step", "GFLOP/step"), ("images_per_second", "img/s")))
         lines.append("")
     return "\n".join(lines)
 
@@ -288,18 +299,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [f"Machine: {results['machine']}", f"Command: `{results['command']}`", ""]
     for dataset, table in results["tables"].items():
         lines += [f"### {dataset} ({results['steps']} generator steps per run)", ""]
-        header = ["family", "seeds"] + [label for _, label in COLUMNS] + ["EMA < raw"]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        floor = table.get("floor")
-        if floor:
-            cells = [_fmt(floor.get(k)) if k in FLOOR_KEYS else "" for k, _ in COLUMNS]
-            lines.append("| *floor: real train vs real test* | | " + " | ".join(cells) + " | |")
-        for family, stats in table["families"].items():
-            cells = [_mean_sd(stats.get(key)) for key, _ in COLUMNS]
-            seeds = max((s["n"] for s in stats.values()), default=0)
-            ema = stats.get("ema_lowers_fd")
-            ema_cell = f"{int(ema['mean'])}/{ema['n']}" if ema else ""
-            lines.append(f"| {family} | {seeds} | " + " | ".join(cells) + f" | {ema_cell} |")
+        lines += family_table(table, COLUMNS)
         lines.append("")
     lines += ["Per run:", "", "| dataset | family | seed | step | " + " | ".join(l for _, l in COLUMNS) + " |",
               "|" + "---|" * (len(COLUMNS) + 4)]
