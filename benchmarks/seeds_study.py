@@ -1,7 +1,10 @@
 """Train a recipe for several seeds, evaluate each run, and tabulate the results.
 
     python benchmarks/seeds_study.py recipes/infogan_dcgan.toml --seeds 1 2 3 4 5 \
-        --out runs/study --parallel 1 [--set KEY=VALUE ...] [--variant NAME:KEY=VALUE,...]
+        --out runs/study --parallel 1 [--set KEY=VALUE ...] [--variant NAME[@RECIPE]:KEY=VALUE,...]
+
+A variant may name its own recipe (``cr@recipes/infogan_cr_shapes2d.toml:data.size=32``), so
+two recipes at the same budget land side by side in one table.
 
 For every (variant, seed): ``ganzoo run RECIPE --set seed=S`` into OUT/VARIANT/seed-S, then
 ``ganzoo eval --json`` (and, for runs that keep an EMA of G, the Frechet distance of G as
@@ -245,28 +248,33 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("runs/seeds-study"))
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--variant", action="append", default=[],
-                        help="NAME:KEY=VALUE,KEY=VALUE (extra overrides for one variant); repeatable")
+                        help="NAME[@RECIPE]:KEY=VALUE,KEY=VALUE (extra overrides for one variant, and its "
+                             "recipe when it is not RECIPE); repeatable")
     parser.add_argument("--parallel", type=int, default=1, help="runs at a time")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--eval-samples", type=int, default=10000)
     args = parser.parse_args(argv)
 
     variants = {"default": []}
+    recipes = {"default": args.recipe}
     if args.variant:
-        variants = {}
+        variants, recipes = {}, {}
         for spec in args.variant:
             name, _, sets = spec.partition(":")
+            name, _, recipe = name.partition("@")
             variants[name] = [s for s in sets.split(",") if s]
+            recipes[name] = recipe or args.recipe
     jobs = [(v, extra, seed) for v, extra in variants.items() for seed in args.seeds]
     args.out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
         rows = list(pool.map(
-            lambda job: run_one(args.recipe, job[0], [*args.overrides, *job[1]], job[2], args.out,
+            lambda job: run_one(recipes[job[0]], job[0], [*args.overrides, *job[1]], job[2], args.out,
                                 args.device, args.eval_samples),
             jobs,
         ))
     results = {
         "recipe": args.recipe,
+        "recipes": recipes,
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]) if argv is None else " ".join(argv),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, device {args.device}",
         "runs": rows,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,24 @@ def test_results_show_the_confusion_matrix_of_the_median_seed():
     assert "Confusion matrix of default, seed 3 (the median categorical accuracy, 0.700)" in text
     assert "| bag | 0.00 | 0.00 | 1.00 |" in text
     assert study.confusion_markdown({"codes": {"style": {"kind": "continuous"}}}) is None
+
+
+def test_a_variant_can_name_its_own_recipe(tmp_path, monkeypatch):
+    import subprocess
+
+    trained = []
+
+    def fake_ganzoo(*args, log=None):
+        trained.append(args)
+        return subprocess.CompletedProcess(args, 1)  # a failed run: no evaluation follows
+
+    monkeypatch.setattr(study, "_ganzoo", fake_ganzoo)
+    results = study.main(["recipes/infogan_shapes2d.toml", "--seeds", "1", "--out", str(tmp_path),
+                          "--variant", "infogan:data.size=32",
+                          "--variant", "cr@recipes/infogan_cr_shapes2d.toml:data.size=32,train.steps=9"])
+    recipe_of = {Path(args[args.index("--out") + 1]).parent.name: args[1] for args in trained}
+    assert recipe_of == {"infogan": "recipes/infogan_shapes2d.toml", "cr": "recipes/infogan_cr_shapes2d.toml"}
+    cr = next(args for args in trained if args[1].endswith("cr_shapes2d.toml"))
+    assert "train.steps=9" in cr and "seed=1" in cr
+    assert results["recipes"] == recipe_of
+    assert [r["error"].startswith("training failed") for r in results["runs"]] == [True, True]
