@@ -12,7 +12,8 @@ trained, ``--weights raw``). Writes OUT/results.json and OUT/results.md (per see
 accuracy, NMI, MI bound, slant/width |rho|, Frechet distance, MIG/DCI/SAP where the dataset
 has factors, steps and minutes until the in-training accuracy first reached 0.95,
 wall-clock; then mean, std, min, max per variant; then the Hungarian-matched confusion
-matrix of each variant's median seed). A finished run or evaluation is reused, so an interrupted study continues.
+matrix of each variant's median seed) and OUT/summary.md (a line per variant: mean ± sd of
+every measured column, the README's tables). A finished run or evaluation is reused, so an interrupted study continues.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def aggregate(rows: list[dict]) -> dict:
                 "std": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "min": min(values),
                 "max": max(values),
+                "n": len(values),
             }
     return stats
 
@@ -241,6 +243,27 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# what a run costs is in results.md; the README's compact table keeps what it measured
+COST_COLUMNS = {"steps_to_target", "minutes_to_target", "train_seconds"}
+
+
+def summary_markdown(results: dict) -> str:
+    """The README's table: a line per variant, ``mean ± sd`` over its seeds of every measured
+    column (the per-seed rows, costs and confusion matrices are in results.md)."""
+    from zoo_study import _mean_sd  # one formatting of a spread for both studies' tables
+
+    columns = [(k, label) for k, label in COLUMNS if k not in COST_COLUMNS
+               and any(k in stats for stats in results["summary"].values())]
+    header = ["variant", "recipe", "seeds", *(label for _, label in columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for variant, stats in results["summary"].items():
+        seeds = sorted(r["seed"] for r in results["runs"] if r.get("variant") == variant and "error" not in r)
+        recipe = Path(results.get("recipes", {}).get(variant, results["recipe"])).stem
+        cells = [_mean_sd(stats.get(k)) for k, _ in columns]
+        lines.append(f"| {variant} | `{recipe}` | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("recipe")
@@ -282,6 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     (args.out / "results.md").write_text(markdown(results))
+    (args.out / "summary.md").write_text(summary_markdown(results))
     print(markdown(results))
     return results
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import load_benchmark
 
 study = load_benchmark("seeds_study")
+load_benchmark("zoo_study")  # its spread formatting; a script's own folder is on its path
 
 
 def _cached_row(seed: int, slant: list[float], width: list[float]) -> dict:
@@ -143,3 +144,25 @@ def test_a_variant_can_name_its_own_recipe(tmp_path, monkeypatch):
     assert "train.steps=9" in cr and "seed=1" in cr
     assert results["recipes"] == recipe_of
     assert [r["error"].startswith("training failed") for r in results["runs"]] == [True, True]
+
+
+def test_the_summary_gives_each_variant_a_line_of_means_and_spreads(tmp_path, monkeypatch):
+    import subprocess
+
+    monkeypatch.setattr(study, "_ganzoo", lambda *args, log=None: subprocess.CompletedProcess(args, 1))
+    rows = {("infogan", 1): {"mig": 0.10, "factor_vae_score": 0.60},
+            ("infogan", 2): {"mig": 0.20, "factor_vae_score": 0.70},
+            ("infogan_cr", 1): {"mig": 0.30, "factor_vae_score": 0.80}}
+    for (variant, seed), values in rows.items():
+        run_dir = tmp_path / variant / f"seed-{seed}"
+        run_dir.mkdir(parents=True)
+        (run_dir / "study.json").write_text(json.dumps(
+            {"variant": variant, "seed": seed, "step": 100, "train_seconds": 50.0, **values}))
+    study.main(["recipes/infogan_shapes2d.toml", "--seeds", "1", "2", "--out", str(tmp_path),
+                "--variant", "infogan:data.size=32",
+                "--variant", "infogan_cr@recipes/infogan_cr_shapes2d.toml:data.size=32"])
+    lines = (tmp_path / "summary.md").read_text().splitlines()
+    assert lines[0] == "| variant | recipe | seeds | MIG | FactorVAE |"  # no cost column
+    assert lines[2] == "| infogan | `infogan_shapes2d` | 1, 2 | 0.150 ± 0.071 | 0.650 ± 0.071 |"
+    # seed 2 of the CR variant is not cached: its (failed) run is not counted
+    assert lines[3].startswith("| infogan_cr | `infogan_cr_shapes2d` | 1 | 0.300 | 0.800 |")
