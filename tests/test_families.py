@@ -319,7 +319,7 @@ def test_acgan_losses_are_cross_entropies_of_the_requested_classes(registry, tmp
     g_terms["classification"].backward()  # G is rewarded for the requested class
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ctx.networks["generator"].parameters())
 
-    real_only = _acgan_trainer(registry, tmp_path / "b", fake_class_loss=False).step_impl
+    real_only = _acgan_trainer(registry, tmp_path / "b", fake_class_loss=False, class_weight=1.0).step_impl
     (terms, _) = real_only.family_terms(phase)
     assert terms["classification"].item() == pytest.approx(
         F.cross_entropy(phase.real_class_logits, batch.labels).item()
