@@ -263,6 +263,26 @@ def test_the_default_dcgan_is_unchanged_by_the_options(registry):
     }
 
 
+# -- LSGAN ---------------------------------------------------------------------------------------
+def test_least_squares_default_is_the_0_1_1_coding_bit_for_bit(registry):
+    spec = registry.get("loss", "least_squares")
+    loss = spec.build(spec.config())
+    real, fake = torch.randn(16, generator=torch.Generator().manual_seed(0)), torch.randn(16)
+    assert torch.equal(loss.discriminator_loss(real, fake),
+                       0.5 * ((real - 1).pow(2).mean() + fake.pow(2).mean()))
+    assert torch.equal(loss.generator_loss(fake), 0.5 * (fake - 1).pow(2).mean())
+
+
+def test_least_squares_takes_the_papers_a_b_c_coding(registry):
+    spec = registry.get("loss", "least_squares")
+    loss = spec.build(spec.config(fake_target=-1.0, real_target=1.0, generator_target=0.0))
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 1.0])
+    # D: ((r - b)^2 + (f - a)^2) / 2 -> ((0 + 4) / 2 + (0 + 4) / 2) / 2; G: (f - c)^2 / 2
+    assert loss.discriminator_loss(real, fake).item() == pytest.approx(2.0)
+    assert loss.generator_loss(fake).item() == pytest.approx(0.5)
+    assert loss.discriminator_loss(torch.ones(2), -torch.ones(2)).item() == 0.0  # D's optimum
+
+
 # -- RaLSGAN -------------------------------------------------------------------------------------
 def test_ralsgan_loss_is_the_papers_formula(registry):
     loss = registry.get("loss", "relativistic_average_least_squares").build(None)

@@ -2,7 +2,7 @@
 penalty, R1, InfoGAN's mutual-information term, ..."""
 
 from ganzoo import LossSpec, hookimpl
-from ganzoo_plugins.losses.configs import WassersteinConfig
+from ganzoo_plugins.losses.configs import LeastSquaresConfig, WassersteinConfig
 
 _MODULE = "ganzoo_plugins.losses.adversarial"
 
@@ -22,7 +22,9 @@ def ganzoo_losses():
         ),
         LossSpec(
             name="least_squares",
-            summary="least-squares GAN loss with targets 1 (real) and 0 (fake) (Mao et al. 2017)",
+            summary="least-squares GAN loss, a-b-c coding: D regresses fakes to a and reals to "
+            "b, G its fakes to c; default 0-1-1 (Mao et al. 2017)",
+            config=LeastSquaresConfig,
             factory=f"{_MODULE}:LeastSquares",
         ),
         LossSpec(

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganzoo.step import AdversarialLoss
-from ganzoo_plugins.losses.configs import WassersteinConfig  # noqa: F401  (re-exported)
+from ganzoo_plugins.losses.configs import LeastSquaresConfig, WassersteinConfig  # noqa: F401  (re-exported)
 
 
 class NonSaturating(AdversarialLoss):
@@ -28,14 +28,19 @@ class Minimax(NonSaturating):
 
 
 class LeastSquares(AdversarialLoss):
-    def __init__(self, config: object = None):
-        pass
+    """LSGAN with the a-b-c coding of ``LeastSquaresConfig`` (default 0-1-1), halved as in
+    the paper."""
+
+    def __init__(self, config: LeastSquaresConfig | None = None):
+        config = config or LeastSquaresConfig()
+        self.a, self.b, self.c = config.fake_target, config.real_target, config.generator_target
 
     def discriminator_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-        return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
+        # x - 0.0 is x exactly, so the default coding gives the old 0-1-1 losses bit for bit
+        return 0.5 * ((real_logits - self.b).pow(2).mean() + (fake_logits - self.a).pow(2).mean())
 
     def generator_loss(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
-        return 0.5 * (fake_logits - 1).pow(2).mean()
+        return 0.5 * (fake_logits - self.c).pow(2).mean()
 
 
 class Hinge(AdversarialLoss):
