@@ -137,7 +137,8 @@ def run_one(recipe: str, variant: str, overrides: list[str], seed: int, out: Pat
     report = json.loads(evaluated.stdout)
     row = {"variant": variant, "seed": seed, "step": report["step"],
            "train_seconds": round(train_seconds, 1), **report["summary"], "codes": report["codes"],
-           "generator_weights": report.get("generator_weights")}
+           "generator_weights": report.get("generator_weights"),
+           "threads": os.environ.get("OMP_NUM_THREADS", "torch default")}
     if row["generator_weights"] == "ema":
         row.update(_raw_frechet(run_dir, device, eval_samples))
     if not interrupted:  # an interrupted run is evaluated again once resumed
@@ -274,10 +275,17 @@ def main(argv: list[str] | None = None) -> dict:
                         help="NAME[@RECIPE]:KEY=VALUE,KEY=VALUE (extra overrides for one variant, and its "
                              "recipe when it is not RECIPE); repeatable")
     parser.add_argument("--parallel", type=int, default=1, help="runs at a time")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OMP_NUM_THREADS of every run (default: 1 when --parallel > 1, else "
+                        "inherited); CPU runs agree bit for bit only at equal thread counts")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--eval-samples", type=int, default=10000)
     args = parser.parse_args(argv)
 
+    if args.threads is None and args.parallel > 1:
+        args.threads = 1
+    if args.threads:  # the ganzoo subprocesses inherit it; torch's CPU kernels split work by it
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
     variants = {"default": []}
     recipes = {"default": args.recipe}
     if args.variant:

@@ -166,3 +166,21 @@ def test_the_summary_gives_each_variant_a_line_of_means_and_spreads(tmp_path, mo
     assert lines[2] == "| infogan | `infogan_shapes2d` | 1, 2 | 0.150 ± 0.071 | 0.650 ± 0.071 |"
     # seed 2 of the CR variant is not cached: its (failed) run is not counted
     assert lines[3].startswith("| infogan_cr | `infogan_cr_shapes2d` | 1 | 0.300 | 0.800 |")
+
+
+@pytest.mark.parametrize(("options", "expected"), [(["--threads", "3"], "3"), (["--parallel", "2"], "1")])
+def test_every_run_gets_the_studys_thread_count(tmp_path, monkeypatch, options, expected):
+    """CPU runs of one seed agree bit for bit only at equal OMP_NUM_THREADS, so the study pins it."""
+    import os
+    import subprocess
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # restored after the test; main() overrides it
+    seen = []
+
+    def fake_ganzoo(*args, log=None):
+        seen.append(os.environ["OMP_NUM_THREADS"])
+        return subprocess.CompletedProcess(args, 1)
+
+    monkeypatch.setattr(study, "_ganzoo", fake_ganzoo)
+    study.main(["recipes/infogan_dcgan.toml", "--seeds", "1", "--out", str(tmp_path), *options])
+    assert seen == [expected]
