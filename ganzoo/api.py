@@ -134,18 +134,20 @@ def load_run(
     strict_plugins: bool = False,
     networks: Sequence[str] | None = None,
     weights: str = "auto",
+    ema_batch_norm: str | None = None,
 ) -> Run:
     """Rebuild a run directory's newest valid checkpoint (damaged ones are skipped, with a
     warning in ``run.loaded.warnings``) or one ``.pt`` file, through
     ``ganzoo.system.load_system``; ``networks``: load only these (e.g. ``("generator",)``);
     ``weights``: the generator's moving average when the run kept one ("auto"), insist on
-    it ("ema"), or G as trained ("raw")."""
+    it ("ema"), or G as trained ("raw"); ``ema_batch_norm``: "averaged" or "recomputed"
+    statistics for the moving average (default: the run's ``train.ema_batch_norm``)."""
     from ganzoo.runtime import resolve_device
     from ganzoo.system import load_system
 
     loaded = load_system(
         path, resolve_device(device), plugins, strict=strict_plugins, only=networks,
-        weights=weights,
+        weights=weights, ema_batch_norm=ema_batch_norm,
     )
     return Run(loaded)
 

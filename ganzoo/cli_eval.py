@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ganzoo.cli_options import device_option, plugin_options, weights_option
+from ganzoo.cli_options import device_option, ema_batch_norm_option, plugin_options, weights_option
 
 
 def register(group: click.Group) -> None:
@@ -24,6 +24,7 @@ def register(group: click.Group) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Folder for PNGs (default: RUN_DIR/eval).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed of the evaluation's random draws (0..2**32-1).")
 @weights_option
+@ema_batch_norm_option
 @plugin_options
 def eval_command(
     run: Path,
@@ -34,6 +35,7 @@ def eval_command(
     out: Path | None,
     seed: int,
     weights: str,
+    ema_batch_norm: str | None,
     plugins: tuple[str, ...],
     strict_plugins: bool,
 ) -> None:
@@ -61,7 +63,8 @@ def eval_command(
     def say(message: str) -> None:
         click.echo(message, err=True)
 
-    run_obj = api.load_run(run, device, plugins=plugins, strict_plugins=strict_plugins, weights=weights)
+    run_obj = api.load_run(run, device, plugins=plugins, strict_plugins=strict_plugins, weights=weights,
+                           ema_batch_norm=ema_batch_norm)
     loaded = run_obj.loaded
     for warning in loaded.warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")

@@ -41,3 +41,15 @@ def weights_option(func: Any) -> Any:
         help="Generator weights: its moving average (train.ema_decay) when the run kept one "
         "(auto), the average (ema), or G as trained (raw).",
     )(func)
+
+
+def ema_batch_norm_option(func: Any) -> Any:
+    """``--ema-batch-norm averaged|recomputed``: overrides the run's train.ema_batch_norm."""
+    return click.option(
+        "--ema-batch-norm",
+        type=click.Choice(["averaged", "recomputed"]),
+        default=None,
+        help="Batch-norm statistics the EMA of G samples with: the average of G's "
+        "(averaged) or recomputed from 10240 of its own samples (recomputed); default: the "
+        "run's train.ema_batch_norm.",
+    )(func)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ganzoo.cli_options import device_option, plugin_options, weights_option
+from ganzoo.cli_options import device_option, ema_batch_norm_option, plugin_options, weights_option
 
 
 def register(group: click.Group) -> None:
@@ -41,6 +41,7 @@ def register(group: click.Group) -> None:
 @click.option("--label", type=click.IntRange(min=0), help="Class to draw, for a class-conditional run (an error on an unconditional one).")
 @click.option("--frame-ms", default=250, show_default=True, type=click.IntRange(min=10, max=60_000), help="GIF frame duration in milliseconds.")
 @weights_option
+@ema_batch_norm_option
 @plugin_options
 def sample(
     run: Path,
@@ -57,6 +58,7 @@ def sample(
     frame_ms: int,
     label: int | None,
     weights: str,
+    ema_batch_norm: str | None,
     plugins: tuple[str, ...],
     strict_plugins: bool,
 ) -> None:
@@ -86,7 +88,7 @@ def sample(
         check_output(gif, ".gif", "--gif")
     run_obj = api.load_run(
         run, device, plugins=plugins, strict_plugins=strict_plugins, networks=("generator",),
-        weights=weights,
+        weights=weights, ema_batch_norm=ema_batch_norm,
     )
     loaded = from_loaded_run(run_obj.loaded)
     for warning in loaded.warnings:

@@ -365,6 +365,7 @@ def evaluate(
         "dataset": run.recipe.data.type,
         "samples": int(samples),
         "generator_weights": run.system.generator_weights,
+        "ema_batch_norm": run.system.ema_batch_norm if run.system.generator_weights == "ema" else None,
         "codes": code_skeleton(run.recipe, run.system),
         "frechet_distance": None,
         "summary": dict.fromkeys(summary_keys(registry)),

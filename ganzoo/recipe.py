@@ -89,6 +89,12 @@ class TrainSettings:
         lt=1,
     )
     ema_start: int = param(0, "step from which G's weights are averaged (copied at that step)", ge=0, le=10**9)
+    ema_batch_norm: Literal["averaged", "recomputed"] = param(
+        "averaged",
+        "batch-norm statistics the EMA of G samples with: the average of G's running "
+        "statistics, or recomputed from 10240 of the EMA's own samples before it draws "
+        "(BigGAN's standing statistics; training is unchanged)",
+    )
 
 
 @attrs.frozen

@@ -9,6 +9,8 @@ Python API all use it.
 
 from __future__ import annotations
 
+import copy
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from torch.optim.swa_utils import AveragedModel
 from ganzoo.building import build_component, guarded
 from ganzoo.errors import UserError
 from ganzoo.latent import LatentCode, LatentSpace
-from ganzoo.recipe import Recipe
+from ganzoo.recipe import Recipe, TrainSettings
 from ganzoo.step import AdversarialLoss, LossTerm, NetworkParts, StepBuild, TermBuild, TrainingStep
 
 
@@ -110,6 +112,39 @@ def generator_average(generator: nn.Module, decay: float) -> AveragedModel:
     return AveragedModel(generator, multi_avg_fn=ema_with_warmup(decay), use_buffers=True)
 
 
+RECOMPUTE_SAMPLES = 10240  # samples whose batch statistics replace the EMA's averaged ones
+RECOMPUTE_BATCH = 256
+RECOMPUTE_SEED = 20190928  # fixed: the same weights always get the same statistics
+
+
+def recompute_batch_norm(generator: nn.Module, sampler: nn.Module, latent: LatentSpace) -> int:
+    """Replace the running statistics of every batch norm in ``generator`` by the exact mean
+    and variance of its activations over ``RECOMPUTE_SAMPLES`` of its own samples (BigGAN's
+    "standing statistics"; ``torch.optim.swa_utils.update_bn`` does the same for data).
+
+    Why: an average of G's weights is a network G never was, and the average of G's running
+    statistics does not describe its activations. ``sampler`` calls ``generator`` (the step's
+    sampler around it; conditional ones cycle through the classes). Only the batch norms run
+    in train mode, under ``no_grad``; returns how many there were."""
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+        m.train()
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device="cpu").manual_seed(RECOMPUTE_SEED)
+    with torch.no_grad():
+        for _ in range(RECOMPUTE_SAMPLES // RECOMPUTE_BATCH):
+            sampler(latent.sample(RECOMPUTE_BATCH, rng, torch.device("cpu")).to(device))  # [B, D] -> images
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+        m.eval()
+    return len(norms)
+
+
 @attrs.define(eq=False)
 class GANSystem:
     """Everything a recipe's model builds: named networks, the latent space, the step and its
@@ -124,6 +159,8 @@ class GANSystem:
     ema: AveragedModel | None = None
     term_networks: dict[str, str] = attrs.field(factory=dict)  # network -> role, built by terms
     use_ema: bool = True  # sample with the average once it holds weights (``--weights``)
+    ema_batch_norm: str = "averaged"  # or "recomputed": see ``recompute_batch_norm``
+    _recomputed: tuple[int, nn.Module] | None = attrs.field(default=None, init=False, repr=False)  # (n_averaged, copy)
 
     @property
     def conditional(self) -> bool:
@@ -142,8 +179,23 @@ class GANSystem:
         """Latents ``[N, D]`` -> images (the step's ``sampler``: for display and evaluation),
         with the EMA weights of G when ``generator_weights`` is "ema"."""
         if self.generator_weights == "ema":
-            return self.step.sampler({**self.networks, "generator": self.ema.module})  # type: ignore[union-attr]
+            return self.step.sampler({**self.networks, "generator": self.ema_generator()})
         return self.step.sampler(self.networks)
+
+    def ema_generator(self) -> nn.Module:
+        """The EMA of G as it samples: its own module, or with ``ema_batch_norm`` =
+        "recomputed" a copy whose batch-norm statistics are recomputed from its samples
+        (rebuilt after each EMA update, load or move; the EMA itself, which checkpoints
+        hold and training updates, is never changed)."""
+        assert self.ema is not None
+        if self.ema_batch_norm != "recomputed":
+            return self.ema.module
+        count = int(self.ema.n_averaged)
+        if self._recomputed is None or self._recomputed[0] != count:
+            module = copy.deepcopy(self.ema.module)
+            recompute_batch_norm(module, self.step.sampler({**self.networks, "generator": module}), self.latent)
+            self._recomputed = (count, module)
+        return self._recomputed[1]
 
     def modules(self) -> list[nn.Module]:
         return list(self.networks.values()) + ([self.ema] if self.ema is not None else [])
@@ -152,6 +204,7 @@ class GANSystem:
         kwargs = {"memory_format": memory_format} if memory_format is not None else {}
         for network in self.modules():
             network.to(device, **kwargs)
+        self._recomputed = None
         return self
 
     def role_parameters(self, role: str) -> list[nn.Parameter]:
@@ -183,6 +236,7 @@ class GANSystem:
         problems = state_dict_problems({n: modules[n] for n in names}, models)
         if problems:
             raise UserError(f"{source}: weights do not fit the saved recipe: " + "; ".join(problems))
+        self._recomputed = None
         for name in names:
             try:
                 modules[name].load_state_dict(models[name])
@@ -325,11 +379,15 @@ def build_system(
             networks[key], term_networks[key] = module, term.networks_role
     decay = recipe.train.ema_decay
     ema = generator_average(networks["generator"], decay) if decay > 0 else None
-    return GANSystem(networks, latent, step, image_shape, num_classes, terms, ema, term_networks)
+    return GANSystem(
+        networks, latent, step, image_shape, num_classes, terms, ema, term_networks,
+        ema_batch_norm=recipe.train.ema_batch_norm,
+    )
 
 
 # -- rebuilding a run --------------------------------------------------------------------------
 WEIGHT_CHOICES = ("auto", "ema", "raw")
+EMA_BATCH_NORM_CHOICES = typing.get_args(typing.get_type_hints(TrainSettings)["ema_batch_norm"])
 
 
 def describe_weights(system: GANSystem, recipe: Recipe) -> str:
@@ -337,7 +395,9 @@ def describe_weights(system: GANSystem, recipe: Recipe) -> str:
     if system.generator_weights == "ema":
         return (
             f"generator weights: EMA (decay {recipe.train.ema_decay:g}, averaged over "
-            f"{int(system.ema.n_averaged)} steps from step {max(recipe.train.ema_start, 1)})"  # type: ignore[union-attr]
+            f"{int(system.ema.n_averaged)} steps from step {max(recipe.train.ema_start, 1)}"  # type: ignore[union-attr]
+            + (f"; batch-norm statistics recomputed from {RECOMPUTE_SAMPLES} of its samples)"
+               if system.ema_batch_norm == "recomputed" else ")")
         )
     if system.ema is not None and int(system.ema.n_averaged) > 0:
         return "generator weights: raw G (--weights raw; the run also holds an EMA)"
@@ -367,14 +427,18 @@ def load_system(
     strict: bool = False,
     only: Sequence[str] | None = None,
     weights: str = "auto",
+    ema_batch_norm: str | None = None,
 ) -> LoadedRun:
     """Rebuild the system of a run directory (its newest valid checkpoint) or of one ``.pt``
     file, weights loaded (every network, or the ones named in ``only``), in eval mode on
     ``device``. ``weights`` picks what the generator samples with: "auto" (the EMA of G when
-    the run kept one, else G), "ema" (an error if it kept none) or "raw" (G itself). Every
-    problem is a ``UserError``."""
+    the run kept one, else G), "ema" (an error if it kept none) or "raw" (G itself);
+    ``ema_batch_norm`` overrides the recipe's ``train.ema_batch_norm``. Every problem is a
+    ``UserError``."""
     if weights not in WEIGHT_CHOICES:
         raise UserError(f"--weights {weights}: accepted are {', '.join(WEIGHT_CHOICES)}")
+    if ema_batch_norm not in (None, *EMA_BATCH_NORM_CHOICES):
+        raise UserError(f"--ema-batch-norm {ema_batch_norm}: accepted are {', '.join(EMA_BATCH_NORM_CHOICES)}")
     from ganzoo import checkpoint as ckpt
     from ganzoo.data import load_dataset
     from ganzoo.session import open_saved_recipe
@@ -406,6 +470,8 @@ def load_system(
     for network in system.modules():
         network.eval()
     system.use_ema = weights != "raw"
+    if ema_batch_norm is not None:
+        system.ema_batch_norm = ema_batch_norm
     if weights == "ema" and system.generator_weights != "ema":
         raise UserError(
             f"--weights ema: {checkpoint} holds no moving average of G (train.ema_decay = "

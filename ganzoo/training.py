@@ -356,6 +356,8 @@ class Trainer:
             print(
                 f"EMA of G: decay {settings.ema_decay:g} from step {max(settings.ema_start, 1)}; "
                 "grids, in-training evaluation, eval and sample use the averaged weights"
+                + (" with batch-norm statistics recomputed from its own samples"
+                   if settings.ema_batch_norm == "recomputed" else "")
             )
         self._call_hook(
             "ganzoo_run_start", run_dir=self.run_dir, recipe=self.recipe.to_dict(), step=self.step

@@ -3,6 +3,7 @@ which weights eval/sample use, and the per-class grid of conditional runs."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -161,3 +162,76 @@ def test_the_warm_up_follows_num_updates_and_stops_at_the_decay():
     counts = [torch.tensor([3])], [torch.tensor([7])]  # integer buffers take G's value
     average(*counts, torch.tensor(5))
     assert counts[0][0].item() == 7
+
+
+# -- train.ema_batch_norm = "recomputed": the average's own batch-norm statistics ------------
+def _norms(module):
+    return [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def test_recomputed_statistics_are_the_average_of_the_ema_s_own_batches(tmp_path, monkeypatch):
+    import ganzoo.system as system_module
+
+    monkeypatch.setattr(system_module, "RECOMPUTE_SAMPLES", 64)
+    monkeypatch.setattr(system_module, "RECOMPUTE_BATCH", 32)
+    run = tmp_path / "run"
+    _cli("run", SMOKE_RECIPE, "--out", run, *EMA)
+    loaded = load_system(run, ema_batch_norm="recomputed")
+    system = loaded.system
+    stored = {k: v.clone() for k, v in system.ema.state_dict().items()}
+    recomputing = system.ema_generator()
+    assert recomputing is not system.ema.module and system.ema_generator() is recomputing  # cached
+    assert _norms(recomputing), "the smoke generator has batch norm"
+    first = _norms(recomputing)[0]
+
+    # what the first batch norm sees: the inputs of its forward on the same two batches
+    seen = []
+    probe = copy.deepcopy(system.ema.module)
+    handle = _norms(probe)[0].register_forward_hook(lambda m, i, o: seen.append(i[0].detach()))
+    rng = torch.Generator().manual_seed(system_module.RECOMPUTE_SEED)
+    with torch.no_grad():
+        probe.eval()
+        for _ in range(2):
+            probe(system.latent.sample(32, rng, torch.device("cpu")))
+    handle.remove()
+    dims = [0] + list(range(2, seen[0].dim()))
+    mean = torch.stack([x.mean(dim=dims) for x in seen]).mean(0)  # per channel, equal batches
+    assert torch.allclose(first.running_mean, mean, atol=1e-5)
+    assert not torch.allclose(first.running_mean, _norms(system.ema.module)[0].running_mean)
+    assert first.momentum == _norms(system.ema.module)[0].momentum and not first.training
+
+    # the average itself (what checkpoints hold and training updates) is untouched
+    for key, value in system.ema.state_dict().items():
+        assert torch.equal(value, stored[key]), key
+    z = system.latent.sample(4, torch.Generator().manual_seed(0), torch.device("cpu"))
+    with torch.no_grad():
+        recomputed = system.generator.eval()(z)
+        system.ema_batch_norm = "averaged"
+        averaged = system.generator.eval()(z)
+    assert not torch.equal(recomputed, averaged)
+
+
+def test_recomputed_statistics_change_sampling_but_not_training(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _cli("run", SMOKE_RECIPE, "--out", a, *EMA, "--set", "train.eval_every=3")
+    _cli("run", SMOKE_RECIPE, "--out", b, *EMA, "--set", "train.eval_every=3",
+         "--set", "train.ema_batch_norm=recomputed")
+    left = load_checkpoint(a / "checkpoints" / "step_00000006.pt")["models"]
+    right = load_checkpoint(b / "checkpoints" / "step_00000006.pt")["models"]
+    for name in left:
+        for key in left[name]:
+            assert torch.equal(left[name][key], right[name][key]), (name, key)
+    result = _cli("eval", b, "--json", "--samples", "64", "--metric", "mutual_information")
+    assert json.loads(result.stdout)["ema_batch_norm"] == "recomputed"
+    assert "recomputed from 10240" in result.stderr
+    result = _cli("eval", b, "--json", "--samples", "64", "--metric", "mutual_information",
+                  "--ema-batch-norm", "averaged")
+    assert json.loads(result.stdout)["ema_batch_norm"] == "averaged"
+    out = tmp_path / "s.png"
+    result = _cli("sample", a, "--out", out, "--n", "4", "--ema-batch-norm", "recomputed")
+    assert "batch-norm statistics recomputed" in result.output and out.exists()
+
+
+def test_an_unknown_ema_batch_norm_is_a_recipe_error(tmp_path):
+    result = _cli("check", SMOKE_RECIPE, "--set", "train.ema_batch_norm=standing", code=2)
+    assert "train.ema_batch_norm" in result.output and "recomputed" in result.output

@@ -30,6 +30,8 @@ def test_every_family_is_trained_measured_with_and_without_ema_and_tabulated(tmp
         assert isinstance(row["frechet_distance"], float)
         assert isinstance(row["frechet_distance_raw"], float)
         assert row["frechet_distance"] != row["frechet_distance_raw"]  # two weights, one run
+        assert isinstance(row["frechet_distance_recomputed"], float)  # EMA, its own BN statistics
+        assert row["frechet_distance_recomputed"] != row["frechet_distance"]
         assert row["gflop_per_step"] > 0 and row["images_per_second"] > 0
     infogan, dcgan = rows[1], rows[0]
     assert infogan["gflop_per_step"] > dcgan["gflop_per_step"]  # Q head and MI terms cost
@@ -52,6 +54,19 @@ def test_every_family_is_trained_measured_with_and_without_ema_and_tabulated(tmp
     again = zoo.main(["--out", str(out), *ARGS, "--no-flops"])
     assert again["runs"] == rows
     assert (out / "synthetic" / "dcgan" / "seed-3" / "study.json").stat().st_mtime_ns == stamp
+
+    # a row from before the recomputed-statistics column gets it from its checkpoint alone
+    cached = out / "synthetic" / "dcgan" / "seed-3" / "study.json"
+    old = json.loads(cached.read_text())
+    old.pop("frechet_distance_recomputed")
+    cached.write_text(json.dumps(old))
+    checkpoints = sorted((out / "synthetic" / "dcgan" / "seed-3" / "checkpoints").glob("*.pt"))
+    stamps = [c.stat().st_mtime_ns for c in checkpoints]
+    filled = zoo.main(["--out", str(out), *ARGS, "--no-flops"])
+    assert filled["runs"] == rows  # the same value again, nothing retrained
+    assert [c.stat().st_mtime_ns for c in checkpoints] == stamps
+    assert "frechet_distance_recomputed" in json.loads(cached.read_text())
+    assert filled["tables"]["synthetic"]["families"]["dcgan"]["recomputed_lowers_fd"]["n"] == 1
 
     # --table-only tabulates the finished rows and trains none of the missing ones
     seeds = ARGS.index("--other-seeds") + 1
