@@ -279,6 +279,12 @@ def _mean_sd(stats: dict[str, float] | None) -> str:
     return f"{mean} ± {stats['std']:.{decimals}f}"
 
 
+def _cell(stats: dict[str, float] | None, seeds: int) -> str:
+    """``_mean_sd``, saying how many seeds when a column has fewer than its row."""
+    text = _mean_sd(stats)
+    return f"{text} ({stats['n']} of {seeds} seeds)" if stats and stats["n"] < seeds else text
+
+
 # the README's table: the headline metrics, the recipe to start from, cost without its spread
 SUMMARY_COLUMNS: list[tuple[str, str]] = [
     ("frechet_distance", "FD (EMA)"), ("frechet_distance_raw", "FD (raw G)"),
@@ -303,9 +309,10 @@ def family_table(table: dict[str, Any], columns: list[tuple[str, str]], recipes:
         lines.append("| " + " | ".join(cells) + " |")
     for family, stats in table["families"].items():
         ema, recomputed = stats.get("ema_lowers_fd"), stats.get("recomputed_lowers_fd")
-        cells = [family, *([f"`{Path(recipes[family]).stem}`"] if recipes else []),
-                 str(max((s["n"] for s in stats.values()), default=0)),
-                 *(_mean_sd(stats.get(k)) for k, _ in columns),
+        seeds = max((s["n"] for s in stats.values()), default=0)
+
+        cells = [family, *([f"`{Path(recipes[family]).stem}`"] if recipes else []), str(seeds),
+                 *(_cell(stats.get(k), seeds) for k, _ in columns),
                  f"{int(ema['mean'])}/{ema['n']}" if ema else "",
                  f"{int(recomputed['mean'])}/{recomputed['n']}" if recomputed else "",
                  *(_fmt((stats.get(k) or {}).get("mean")) for k, _ in plain)]

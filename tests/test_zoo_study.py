@@ -116,6 +116,7 @@ def test_the_readme_summary_shows_mean_and_sd_at_the_means_precision():
                                         "recall": {"mean": 0.356, "std": 0.039, "n": 2},
                                         "conditional_accuracy": {"mean": 0.999, "std": 0.001, "n": 2},
                                         "gflop_per_step": {"mean": 36.744, "std": 0.0, "n": 2},
+                                        "frechet_distance_recomputed": {"mean": 5.5, "std": 0.0, "n": 1},
                                         "ema_lowers_fd": {"mean": 2, "std": 0.0, "n": 2}}}}}}
     lines = zoo.summary_markdown(results).splitlines()
     assert "**MNIST**, 500 generator steps per run, mean ± sd over seeds:" in lines
@@ -125,4 +126,5 @@ def test_the_readme_summary_shows_mean_and_sd_at_the_means_precision():
     cells = dict(zip(header.split(" | "), row.split(" | "), strict=True))
     assert cells["R"] == "0.356 ± 0.039" and cells["cond. acc."] == "0.999 ± 0.001"
     assert cells["seeds"] == "2" and cells["EMA < raw"] == "2/2" and cells["GFLOP/step"] == "36.744"
+    assert cells["FD (EMA, BN rec.)"] == "5.500 (1 of 2 seeds)"  # a column with fewer seeds says so
     assert row.count("|") == header.count("|") == floor.count("|")
